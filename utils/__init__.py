@@ -1,0 +1,1 @@
+"""Shared code of the course "Superposition and the 1/m law"."""

@@ -1,0 +1,71 @@
+"""Argument checks shared by every public function: each raises ValueError naming the argument."""
+
+from __future__ import annotations
+
+import math
+import operator
+from typing import Any
+
+import torch
+
+
+def positive_int(name: str, value: Any) -> int:
+    """Return value as an int, or raise if it is not an integer >= 1."""
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}") from None
+    if isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive integer (>= 1), got {value!r}")
+    return value
+
+
+def finite_float(name: str, value: Any, low: float | None = None, high: float | None = None,
+                 low_open: bool = False) -> float:
+    """Return value as a float, or raise if it is NaN, infinite or outside [low, high]."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value}")
+    if low is not None and (value < low or (low_open and value == low)):
+        bracket = "(" if low_open else "["
+        raise ValueError(f"{name} must be in {bracket}{low}, {high if high is not None else 'inf'}], got {value}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be in [{low if low is not None else '-inf'}, {high}], got {value}")
+    return value
+
+
+def width(m: Any, n: Any) -> tuple[int, int]:
+    """Check the toy model's sizes: 1 <= m < n."""
+    n = positive_int("n", n)
+    m = positive_int("m", m)
+    if m >= n:
+        raise ValueError(f"m must be smaller than n (the model stores n features in m < n dimensions), got m={m}, n={n}")
+    return m, n
+
+
+def probabilities(name: str, p: Any) -> torch.Tensor:
+    """Return p as a float tensor with values in [0, 1] and no NaN."""
+    t = torch.as_tensor(p, dtype=torch.float32) if not isinstance(p, torch.Tensor) else p
+    if not t.is_floating_point():
+        t = t.float()
+    if t.dim() == 0 or t.numel() == 0:
+        raise ValueError(f"{name} must be a non-empty vector of probabilities, got shape {tuple(t.shape)}")
+    if torch.isnan(t).any():
+        raise ValueError(f"{name} contains NaN; probabilities must lie in [0, 1]")
+    if (t < 0).any() or (t > 1).any():
+        raise ValueError(
+            f"{name} must lie in [0, 1]; got values from {t.min().item():.4g} to {t.max().item():.4g}")
+    return t
+
+
+def tensor(name: str, x: Any, dim: int) -> torch.Tensor:
+    """Return x as a float tensor with `dim` dimensions and no NaN/inf."""
+    t = x if isinstance(x, torch.Tensor) else torch.as_tensor(x, dtype=torch.float32)
+    if t.dim() != dim:
+        raise ValueError(f"{name} must have {dim} dimensions, got shape {tuple(t.shape)}")
+    if t.is_floating_point() and not torch.isfinite(t).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return t

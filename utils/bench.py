@@ -1,0 +1,100 @@
+"""`python -m utils bench`: the batched trainer against the paper-style loop, in one run."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import torch
+
+from .data import power_law
+from .reference import PaperStyleTrainer
+from .train import StackTrainer, TrainConfig
+
+PAPER_WIDTHS = (10, 15, 25, 39, 63, 100)
+
+
+@dataclass(frozen=True)
+class BenchPreset:
+    """Which models to time and for how many steps."""
+
+    widths: tuple[int, ...]
+    n_gammas: int
+    warmup_steps: int = 3
+    timed_steps: int = 20
+    n: int = 1000
+    batch: int = 2048
+    alpha: float = 1.0
+
+
+PRESETS = {
+    "full": BenchPreset(widths=PAPER_WIDTHS, n_gammas=10),
+    "quick": BenchPreset(widths=(10, 100), n_gammas=2),
+}
+
+
+def matmul_flops(size: int = 2048, reps: int = 5) -> float:
+    """Measured FLOP/s of a plain fp32 size x size matmul (2 size^3 per product), best of reps."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    a @ b
+    best = float("inf")
+    for _ in range(reps):
+        t = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t)
+    return 2 * size ** 3 / best
+
+
+def _time_steps(step, warmup: int, timed: int, total: int) -> float:
+    """Seconds for `timed` calls of step(i) after `warmup` untimed ones."""
+    for i in range(warmup):
+        step(i)
+    t = time.perf_counter()
+    for i in range(warmup, warmup + timed):
+        step(i)
+    return time.perf_counter() - t
+
+
+def run(preset: str = "full", progress: bool = True) -> dict:
+    """Time both trainers on the preset's models; return per-width seconds per model-step and summary."""
+    if preset not in PRESETS:
+        raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
+    pr = PRESETS[preset]
+    gammas = torch.linspace(-1, 1, pr.n_gammas).tolist()
+    p = power_law(pr.n, pr.alpha)
+    total = pr.warmup_steps + pr.timed_steps
+    rows = []
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(pr.widths) * (len(gammas) + 1), desc="bench", unit="run", disable=not progress)
+    for m in pr.widths:
+        ref = 0.0
+        for k, g in enumerate(gammas):
+            t = PaperStyleTrainer(p, g, pr.n, m, steps=total, batch=pr.batch, seed=k, warmup=2)
+            ref += _time_steps(t.step, pr.warmup_steps, pr.timed_steps, total)
+            bar.update(1)
+        cfg = TrainConfig(n=pr.n, m=m, steps=total, batch=pr.batch, warmup=2, progress=False)
+        fast_trainer = StackTrainer(p, gammas, cfg)
+        fast = _time_steps(fast_trainer.step, pr.warmup_steps, pr.timed_steps, total)
+        bar.update(1)
+        model_steps = len(gammas) * pr.timed_steps
+        rows.append(dict(m=m, reference_s=ref / model_steps, batched_s=fast / model_steps))
+    bar.close()
+    peak = matmul_flops()
+    top = rows[-1]
+    flop_rate = 6 * pr.batch * pr.n * top["m"] / top["batched_s"]
+    return dict(preset=preset, threads=torch.get_num_threads(), rows=rows, matmul_flops=peak,
+                speedup=sum(r["reference_s"] for r in rows) / sum(r["batched_s"] for r in rows),
+                flop_fraction=flop_rate / peak, flop_fraction_m=top["m"])
+
+
+def report(result: dict) -> str:
+    """The table and the final `speedup <x> flop_fraction <f>` line."""
+    lines = [f"threads {result['threads']}; matmul {result['matmul_flops'] / 1e9:.1f} GFLOP/s (fp32)",
+             f"{'m':>5} {'paper-style ms':>15} {'batched ms':>11} {'speed-up':>9}   (per model-step)"]
+    for r in result["rows"]:
+        lines.append(f"{r['m']:>5} {r['reference_s'] * 1e3:>15.2f} {r['batched_s'] * 1e3:>11.2f} "
+                     f"{r['reference_s'] / r['batched_s']:>8.1f}x")
+    lines.append(f"FLOP fraction at m = {result['flop_fraction_m']} counts 6*B*n*m FLOP per model-step")
+    lines.append(f"speedup {result['speedup']:.2f} flop_fraction {result['flop_fraction']:.3f}")
+    return "\n".join(lines)

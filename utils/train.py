@@ -1,0 +1,210 @@
+"""Train one toy model, or K of them at once, with the paper's optimiser and schedule.
+
+`train` is the single entry point. K models of the same size (n, m) are held
+as stacked tensors W (K, n, m) and b (K, n); every step draws each model's own
+sparse batch, runs the forward and a hand-written backward pass for the whole
+stack, then applies the signed decay and Adam to the stack in one go. The
+backward pass is the exact gradient of torch's MSELoss (mean over batch and
+features), checked against autograd in the tests.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import asdict, dataclass, field
+from typing import Sequence
+
+import torch
+
+from . import _validate as check
+from .data import SparseBatch, sample_sparse
+from .models import init_params
+from .optim import AdamState, paper_lr, signed_weight_decay_
+
+
+@dataclass
+class TrainConfig:
+    """Settings shared by every model of one training run (defaults: the paper's)."""
+
+    n: int = 1000
+    m: int = 10
+    steps: int = 20_000
+    batch: int = 2048
+    lr: float = 1e-2
+    warmup: int = 2000
+    final_lr_fraction: float = 0.05
+    seed: int = 0
+    device: str = "cpu"
+    log_every: int = 1
+    progress: bool | None = None  # None: a bar unless running under pytest or COURSE_QUIET=1
+
+    def __post_init__(self):
+        self.m, self.n = check.width(self.m, self.n)
+        self.steps = check.positive_int("steps", self.steps)
+        self.batch = check.positive_int("batch", self.batch)
+        self.log_every = check.positive_int("log_every", self.log_every)
+        check.finite_float("lr", self.lr, low=0.0, low_open=True)
+        check.finite_float("final_lr_fraction", self.final_lr_fraction, low=0.0, high=1.0)
+        if not isinstance(self.warmup, int) or self.warmup < 0:
+            raise ValueError(f"warmup must be a non-negative integer number of steps, got {self.warmup!r}")
+        if not isinstance(self.seed, int):
+            raise ValueError(f"seed must be an integer, got {self.seed!r}")
+        if self.device not in ("cpu", "cuda") and not str(self.device).startswith("cuda:"):
+            raise ValueError(f"device must be 'cpu' or 'cuda', got {self.device!r}")
+        if str(self.device).startswith("cuda") and not torch.cuda.is_available():
+            raise ValueError("device='cuda' was asked for, but torch sees no CUDA GPU here; use device='cpu'")
+
+
+@dataclass
+class TrainResult:
+    """Trained weights W (K, n, m), biases b (K, n) and logged training losses (K, steps // log_every)."""
+
+    W: torch.Tensor
+    b: torch.Tensor
+    losses: torch.Tensor
+    gammas: torch.Tensor
+    p: torch.Tensor
+    seeds: list[int]
+    config: TrainConfig
+    extra: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return self.W.shape[0]
+
+    def summary(self) -> dict:
+        """Settings as a plain dict (for records and provenance)."""
+        return dict(asdict(self.config), gammas=self.gammas.tolist(), seeds=self.seeds)
+
+
+def _show_progress(flag: bool | None) -> bool:
+    if flag is not None:
+        return flag
+    return not ("PYTEST_CURRENT_TEST" in os.environ or os.environ.get("COURSE_QUIET") == "1")
+
+
+def _as_stack(p: torch.Tensor, gammas, seeds, cfg: TrainConfig):
+    """Broadcast p (n,) or (K, n), gammas (scalar or K) and seeds to K models."""
+    p = check.probabilities("p", p)
+    if p.dim() not in (1, 2) or p.shape[-1] != cfg.n:
+        raise ValueError(f"p must have shape (n,) or (K, n) with n={cfg.n}, got {tuple(p.shape)}")
+    g = torch.as_tensor(gammas, dtype=torch.float32).reshape(-1)
+    if g.numel() == 0 or not torch.isfinite(g).all():
+        raise ValueError(f"gamma must be finite numbers, got {gammas!r}")
+    K = max(g.numel(), p.shape[0] if p.dim() == 2 else 1)
+    if g.numel() not in (1, K) or (p.dim() == 2 and p.shape[0] not in (1, K)):
+        raise ValueError(f"gamma ({g.numel()} values) and p ({tuple(p.shape)}) disagree on the number of models")
+    g = g.expand(K).clone()
+    p = p.reshape(-1, cfg.n).expand(K, cfg.n).clone()
+    if seeds is None:
+        seeds = [cfg.seed + k for k in range(K)]
+    seeds = [int(s) for s in seeds]
+    if len(seeds) != K:
+        raise ValueError(f"seeds must give one seed per model ({K}), got {len(seeds)}")
+    return p, g, seeds
+
+
+class StackTrainer:
+    """K models of one size, stacked, advanced one optimisation step at a time."""
+
+    def __init__(self, p: torch.Tensor, gamma: float | Sequence[float], config: TrainConfig | None = None,
+                 seeds: Sequence[int] | None = None):
+        self.cfg = cfg = config or TrainConfig()
+        p, gammas, self.seeds = _as_stack(p, gamma, seeds, cfg)
+        dev = torch.device(cfg.device)
+        self.gens = [torch.Generator(device=dev).manual_seed(s) for s in self.seeds]
+        inits = [init_params(cfg.n, cfg.m, g, dev) for g in self.gens]
+        self.W = torch.stack([w for w, _ in inits])
+        self.b = torch.stack([bb for _, bb in inits])
+        self.p, self.gammas = p.to(dev), gammas.to(dev)
+        self.adam = AdamState([self.W, self.b])
+        self.work: dict = {}
+
+    def step(self, step: int, need_loss: bool = True) -> torch.Tensor | None:
+        """Step number `step` (0-based) of the schedule: sample, gradients, decay, Adam."""
+        cfg = self.cfg
+        batches = [sample_sparse(self.p[k], cfg.batch, g) for k, g in enumerate(self.gens)]
+        loss, gW, gb = loss_and_grads(self.W, self.b, batches, need_loss, self.work)
+        lr = paper_lr(step, cfg.steps, cfg.lr, cfg.warmup, cfg.final_lr_fraction)
+        signed_weight_decay_(self.W, self.gammas, lr)
+        self.adam.update_([gW, gb], lr)
+        return loss
+
+
+def train(p: torch.Tensor, gamma: float | Sequence[float], config: TrainConfig | None = None,
+          seeds: Sequence[int] | None = None) -> TrainResult:
+    """Train K = len(gamma) (or len(p)) toy models at once; K = 1 trains one model.
+
+    Model k uses its own generator seeded with seeds[k] (default config.seed + k)
+    for its initialisation and then its data, so training it alone with the
+    same seed gives the same model.
+    """
+    t = StackTrainer(p, gamma, config, seeds)
+    cfg = t.cfg
+    losses = torch.empty(len(t.seeds), cfg.steps // cfg.log_every, device=t.W.device)
+    bar = _progress_bar(cfg, len(t.seeds))
+    for step in range(cfg.steps):
+        log = (step + 1) % cfg.log_every == 0
+        loss = t.step(step, need_loss=log)
+        if log:
+            losses[:, (step + 1) // cfg.log_every - 1] = loss
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    return TrainResult(W=t.W.cpu(), b=t.b.cpu(), losses=losses.cpu(), gammas=t.gammas.cpu(),
+                       p=t.p.cpu(), seeds=t.seeds, config=cfg)
+
+
+def _progress_bar(cfg: TrainConfig, K: int):
+    if not _show_progress(cfg.progress):
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=cfg.steps, desc=f"training {K} model{'s' * (K > 1)} (m={cfg.m})",
+                unit="step", file=sys.stderr, leave=False, mininterval=0.5)
+
+
+@torch.no_grad()
+def loss_and_grads(W: torch.Tensor, b: torch.Tensor, batches: list[SparseBatch], need_loss: bool = True,
+                   work: dict | None = None):
+    """MSE loss (mean over batch and features) of each stacked model and its gradients dW, db.
+
+    With x used sparsely, the dense work is three products of size B x n x m:
+    z = (x W) W^T + b, dW = G^T h + x^T (G W) and dh = G W, where G is dL/dz.
+    Models are processed one after another: a (B, n) block per model stays in
+    cache, which measured faster here than one batched product over the stack.
+    `work` holds reusable buffers between calls (allocating B x n each step is slow).
+    """
+    K, n, m = W.shape
+    B = batches[0].batch
+    work = {} if work is None else work
+    if work.get("shape") != (B, n, m, W.device):
+        work.update(shape=(B, n, m, W.device), y=torch.empty(B, n, device=W.device),
+                    h1=torch.empty(B, m + 1, device=W.device))
+    y, h1 = work["y"], work["h1"]
+    loss = torch.zeros(K, device=W.device) if need_loss else None
+    gW = torch.empty_like(W)
+    gb = torch.empty_like(b)
+    scale = 2.0 / (B * n)
+    for k, sb in enumerate(batches):
+        # h = x W from the active entries only; a column of ones carries the bias
+        h1.zero_()
+        h1[:, m] = 1.0
+        h1[:, :m].index_add_(0, sb.rows, W[k][sb.cols] * sb.values.unsqueeze(1))
+        Wb = torch.cat([W[k], b[k].unsqueeze(1)], dim=1)  # (n, m + 1)
+        torch.mm(h1, Wb.T, out=y).relu_()
+        flat = y.view(-1)
+        pos = sb.rows * n + sb.cols
+        y_act = flat[pos]
+        if need_loss:  # sum (y - x)^2 = sum y^2 - sum over active (2 y v - v^2)
+            cross = (y_act * sb.values * 2 - sb.values * sb.values).sum()
+            loss[k] = (torch.dot(flat, flat) - cross) / (B * n)
+        # G = dL/dz / scale: y - x where z > 0, else 0 (y is already 0 there)
+        flat[pos] = torch.where(y_act > 0, y_act - sb.values, torch.zeros_like(y_act))
+        gWb = torch.mm(h1.T, y)  # (m + 1, n): [h, 1]^T G
+        gW[k] = gWb[:m].T
+        gb[k] = gWb[m]
+        GWt = torch.mm(W[k].T, y.T)  # (m, B): (G W)^T, the gradient w.r.t. h
+        gW[k].index_add_(0, sb.cols, GWt[:, sb.rows].T * sb.values.unsqueeze(1))
+    return loss, gW.mul_(scale), gb.mul_(scale)
