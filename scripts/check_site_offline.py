@@ -9,7 +9,7 @@ Two checks:
    alternate, which browsers do not fetch), ``<img|iframe|source|audio|video|
    embed src>`` or CSS ``url()`` / ``@import`` in the built HTML points off the
    host (``http://``, ``https://`` or ``//``).
-2. Browser: every page (all ``*.html`` by default) is served by
+2. Browser: every page (all ``*.html`` outside ``_static/`` by default) is served by
    ``http.server`` on 127.0.0.1 and loaded in headless Chromium driven by
    Playwright. Every request that would leave 127.0.0.1 is recorded and
    aborted. A page fails on: any such request, a console error, an uncaught
@@ -151,6 +151,17 @@ _PAGE_STATE_JS = """() => ({
 })"""
 
 
+def _evaluate(page, js: str, tries: int = 5):
+    """page.evaluate that survives a navigation (index.html is a meta-refresh redirect)."""
+    for attempt in range(tries):
+        try:
+            return page.evaluate(js)
+        except Exception as exc:  # noqa: BLE001
+            if "context was destroyed" not in str(exc) or attempt == tries - 1:
+                raise
+            page.wait_for_load_state("load")
+
+
 def check_page(context, base_url: str, page_path: str, timeout_ms: int) -> PageResult:
     res = PageResult(page_path)
     page = context.new_page()
@@ -175,7 +186,10 @@ def check_page(context, base_url: str, page_path: str, timeout_ms: int) -> PageR
             if r.status >= 400 else None)
 
     page.goto(base_url + page_path, wait_until="load", timeout=timeout_ms)
-    state = page.evaluate(_PAGE_STATE_JS)
+    if re.search(r'<meta[^>]+http-equiv="refresh"', (Path(context.site) / page_path).read_text(errors="replace"), re.I):
+        page.wait_for_url(lambda u: not u.endswith("/" + page_path), timeout=timeout_ms)
+        page.wait_for_load_state("load")
+    state = _evaluate(page, _PAGE_STATE_JS)
     if state["math"]:
         try:  # MathJax 3 sets MathJax.startup.promise; wait for typesetting
             page.wait_for_function(
@@ -191,10 +205,10 @@ def check_page(context, base_url: str, page_path: str, timeout_ms: int) -> PageR
                 f"() => ({_PAGE_STATE_JS})().rendered >= {state['views']}", timeout=timeout_ms)
         except Exception as exc:  # noqa: BLE001
             res.problems.append(f"widgets did not render: {exc.__class__.__name__}")
-    page.evaluate("() => document.fonts.ready.then(() => true)")
+    _evaluate(page, "() => document.fonts.ready.then(() => true)")
     page.wait_for_load_state("networkidle", timeout=timeout_ms)
     page.wait_for_timeout(300)  # late console messages
-    state = page.evaluate(_PAGE_STATE_JS)
+    state = _evaluate(page, _PAGE_STATE_JS)
     res.math_elements, res.mjx_containers, res.mjx_errors = state["math"], state["mjx"], state["merror"]
     res.widget_views, res.widgets_rendered = state["views"], state["rendered"]
     page.close()
@@ -226,6 +240,7 @@ def browser_check(site: Path, pages: list[str], chromium: str, timeout_ms: int =
             context = pw.chromium.launch_persistent_context(
                 profile, executable_path=chromium, headless=True, args=CHROMIUM_ARGS,
                 service_workers="block")
+            context.site = site
             try:
                 return [check_page(context, base_url, p, timeout_ms) for p in pages]
             finally:
@@ -260,7 +275,10 @@ def main(argv: list[str] | None = None) -> int:
 
     results: list[PageResult] = []
     if not args.static_only:
-        pages = args.page or sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
+        # _static/ holds theme template fragments (*.html), not pages
+        pages = args.page or sorted(
+            rel for rel in (p.relative_to(site).as_posix() for p in site.rglob("*.html"))
+            if not rel.startswith(("_static/", "_sources/", "_images/")))
         results = browser_check(site, pages, args.chromium, int(args.timeout * 1000))
         for r in results:
             status = "ok  " if r.ok else "FAIL"

@@ -1,0 +1,69 @@
+# Superposition and the 1/m law: the two commands a new reader needs are
+#   make book   (set up .venv, build the website into _build/html)
+#   make test   (set up .venv, run every test)
+# Everything else is for everyday work. On Windows, see README.md for the
+# plain pip/python commands.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+STAMP  := $(VENV)/.installed
+
+# flags read by utils: figures must reproduce (raise, not warn), explorers are kernel-free on the site
+STRICT := COURSE_STRICT_FIGURES=1 COURSE_QUIET=1
+SITE   := $(STRICT) COURSE_STATIC_EXPLORERS=1
+
+.PHONY: help setup book test test-fast lab exercises fingerprints bench vendor clean
+
+help:
+	@echo "make book        build the website into _build/html (sets up .venv first)"
+	@echo "make test        run every test: unit, science, notebooks, book (sets up .venv first)"
+	@echo "make test-fast   unit and science tests only (under 3 minutes)"
+	@echo "make lab         open the course in JupyterLab"
+	@echo "make exercises   regenerate exercises/ from solutions/"
+	@echo "make fingerprints  re-record the expected figure fingerprints (explicit, never automatic)"
+	@echo "make bench       time the batched trainer against the paper-style loop"
+	@echo "make vendor      refresh _vendor/ (MathJax, RequireJS, widget manager) from package-lock.json"
+	@echo "make clean       remove build outputs (keeps .venv)"
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)" >/dev/null
+	touch $(STAMP)
+
+book: $(STAMP)
+	$(SITE) $(PY) scripts/build_book.py
+	@echo "The course is built: open $(CURDIR)/_build/html/index.html in a browser"
+
+test: $(STAMP)
+	$(STRICT) $(PY) -m pytest -p no:cacheprovider tests chapters solutions --nbval-lax \
+	  --nbval-cell-timeout=120 -o addopts="" -q -rs
+
+test-fast: $(STAMP)
+	$(STRICT) $(PY) -m pytest -p no:cacheprovider tests -m "not slow and not notebooks and not book" -q
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab
+
+exercises: $(STAMP)
+	$(PY) -m utils exercises
+
+fingerprints: $(STAMP)
+	for nb in chapters/*.ipynb solutions/*.ipynb; do \
+	  COURSE_UPDATE_FINGERPRINTS=1 COURSE_QUIET=1 $(BIN)/jupyter nbconvert --to notebook --execute \
+	    --ExecutePreprocessor.timeout=300 --stdout $$nb > /dev/null || exit 1; done
+
+bench: $(STAMP)
+	$(PY) -m utils bench
+
+vendor:
+	bash scripts/vendor.sh
+
+clean:
+	rm -rf _build .pytest_cache

@@ -1,0 +1,153 @@
+"""The batched trainer is exact: autograd's gradients, the paper-style loop, one-by-one training."""
+
+import pytest
+import torch
+
+from utils import data, models, optim
+from utils.reference import train_reference
+from utils.train import TrainConfig, loss_and_grads, train
+
+
+def test_hand_written_backward_equals_autograd():
+    g = torch.Generator().manual_seed(0)
+    K, n, m, B = 3, 60, 7, 64
+    p = data.power_law(n, 0.8, E=4.0)
+    W, b = torch.randn(K, n, m, generator=g), torch.randn(K, n, generator=g) * 0.3
+    batches = [data.sample_sparse(p, B, g) for _ in range(K)]
+    loss, gW, gb = loss_and_grads(W.clone(), b.clone(), batches)
+    Wr, br = W.clone().requires_grad_(), b.clone().requires_grad_()
+    ref = [torch.nn.functional.mse_loss(models.forward(Wr[k], br[k], sb.to_dense()), sb.to_dense())
+           for k, sb in enumerate(batches)]
+    sum(ref).backward()
+    assert torch.allclose(loss, torch.stack(ref).detach(), rtol=1e-5)
+    assert torch.allclose(gW, Wr.grad, atol=1e-5)
+    assert torch.allclose(gb, br.grad, atol=1e-6)
+
+
+@pytest.mark.parametrize("gamma", [-1.0, -0.3, 0.0, 0.6, 1.0])
+def test_fast_trainer_equals_the_paper_style_loop(gamma):
+    """Same data, same init: weights agree to float tolerance after 400 steps through the warm-up and decay."""
+    n, m, B, steps = 120, 12, 256, 400
+    p = data.power_law(n, 1.2)
+    cfg = TrainConfig(n=n, m=m, batch=B, steps=steps, warmup=60, seed=11, progress=False)
+    fast = train(p, gamma, cfg)
+    W, b, losses = train_reference(p, gamma, n, m, steps, B, seed=11, warmup=60, data="sparse")
+    assert torch.allclose(fast.W[0], W, atol=2e-5)
+    assert torch.allclose(fast.b[0], b, atol=2e-5)
+    assert torch.allclose(fast.losses[0], losses, rtol=1e-4, atol=1e-7)
+    # and the test would notice a real difference: the opposite sign of gamma ends elsewhere
+    other = train(p, -gamma if gamma else 0.5, cfg)
+    assert not torch.allclose(other.W[0], W, atol=1e-3)
+
+
+def test_k_models_at_once_equal_k_models_one_by_one():
+    n, m = 80, 8
+    p = torch.stack([data.power_law(n, a) for a in (0.5, 1.0, 1.5)])
+    gammas, seeds = [-1.0, 0.2, 1.0], [4, 5, 6]
+    cfg = TrainConfig(n=n, m=m, batch=128, steps=150, warmup=20, progress=False)
+    stack = train(p, gammas, cfg, seeds=seeds)
+    for k in range(3):
+        one = train(p[k], gammas[k], cfg, seeds=[seeds[k]])
+        assert torch.allclose(stack.W[k], one.W[0], atol=1e-6)
+        assert torch.allclose(stack.losses[k], one.losses[0], rtol=1e-5)
+
+
+def test_same_seed_same_losses_other_seed_other_losses():
+    p = data.power_law(60, 1.0)
+    cfg = TrainConfig(n=60, m=6, batch=64, steps=50, warmup=5, seed=3, progress=False)
+    a, b = train(p, -1.0, cfg), train(p, -1.0, cfg)
+    assert torch.equal(a.losses, b.losses)
+    c = train(p, -1.0, TrainConfig(n=60, m=6, batch=64, steps=50, warmup=5, seed=4, progress=False))
+    assert not torch.equal(a.losses, c.losses)
+
+
+def test_log_every_keeps_every_kth_loss():
+    p = data.power_law(40, 1.0)
+    full = train(p, 0.5, TrainConfig(n=40, m=4, batch=32, steps=20, warmup=2, progress=False))
+    sparse = train(p, 0.5, TrainConfig(n=40, m=4, batch=32, steps=20, warmup=2, log_every=5, progress=False))
+    assert torch.allclose(sparse.losses[0], full.losses[0, 4::5])
+
+
+def test_signed_adamw_optimizer_matches_the_stack_update():
+    """The nn.Module optimiser and the functional update are the same algorithm."""
+    g = torch.Generator().manual_seed(2)
+    model = models.ToyModel(50, 5, g)
+    W0, b0 = model.W.detach().clone(), model.b.detach().clone()
+    opt = optim.SignedAdamW([{"params": [model.W], "weight_decay": -0.7}, {"params": [model.b]}], lr=0.01)
+    adam = optim.AdamState([W0, b0])
+    for _ in range(20):
+        gW, gb = torch.randn(50, 5, generator=g), torch.randn(50, generator=g)
+        model.W.grad, model.b.grad = gW.clone(), gb.clone()
+        opt.step()
+        optim.signed_weight_decay_(W0, -0.7, 0.01)
+        adam.update_([gW, gb], 0.01)
+    assert torch.allclose(model.W.detach(), W0, atol=1e-6)
+    assert torch.allclose(model.b.detach(), b0, atol=1e-6)
+
+
+def test_schedule_warms_up_then_decays_to_five_percent():
+    lrs = [optim.paper_lr(s, 20_000) for s in range(20_000)]
+    assert lrs[0] == pytest.approx(1e-2 / 2000)
+    assert max(lrs) == pytest.approx(1e-2, rel=1e-6)
+    assert lrs[1998] == pytest.approx(1e-2 * 1999 / 2000)
+    assert lrs[-1] == pytest.approx(5e-4, rel=1e-6)
+    assert all(a >= b for a, b in zip(lrs[2000:], lrs[2001:]))
+    short = [optim.paper_lr(s, 100, warmup=2000) for s in range(100)]  # warm-up longer than the run
+    assert short[-1] == pytest.approx(5e-4)
+
+
+def test_signed_decay_pulls_rows_to_unit_norm_or_to_zero():
+    W = torch.tensor([[3.0, 4.0], [0.3, 0.4]])  # norms 5 and 0.5
+    grow = optim.signed_weight_decay_(W.clone(), -1.0, 0.1)
+    assert torch.allclose(grow.norm(dim=1), torch.tensor([5 - 0.1 * 4, 0.5 + 0.1 * 0.5]), atol=1e-5)
+    shrink = optim.signed_weight_decay_(W.clone(), 0.5, 0.1)
+    assert torch.allclose(shrink, W * 0.95)
+    stack = torch.stack([W, W])
+    both = optim.signed_weight_decay_(stack, torch.tensor([-1.0, 0.5]), 0.1)
+    assert torch.allclose(both[0], grow) and torch.allclose(both[1], shrink)
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(n=10, m=10), "m"),
+    (dict(n=10, m=20), "m"),
+    (dict(n=-3, m=2), "n"),
+    (dict(m=0), "m"),
+    (dict(steps=0), "steps"),
+    (dict(batch=-1), "batch"),
+    (dict(lr=float("nan")), "lr"),
+    (dict(lr=-0.1), "lr"),
+    (dict(final_lr_fraction=1.5), "final_lr_fraction"),
+    (dict(warmup=-1), "warmup"),
+    (dict(device="tpu"), "device"),
+])
+def test_bad_config_names_the_argument(kwargs, name):
+    with pytest.raises(ValueError, match=rf"\b{name}\b"):
+        TrainConfig(**kwargs)
+
+
+@pytest.mark.parametrize("p, gamma, name", [
+    (torch.full((30,), 0.1), -1.0, "p"),  # wrong n
+    (torch.full((20,), 1.5), -1.0, "p"),
+    (torch.full((20,), 0.05), float("nan"), "gamma"),
+    (torch.full((2, 20), 0.05), [0.1, 0.2, 0.3], "gamma"),
+])
+def test_bad_training_input_names_the_argument(p, gamma, name):
+    with pytest.raises(ValueError, match=rf"\b{name}\b"):
+        train(p, gamma, TrainConfig(n=20, m=4, steps=2, batch=8, progress=False))
+
+
+def test_model_rejects_wrong_shapes():
+    W, b = models.init_params(10, 3)
+    with pytest.raises(ValueError, match=r"\bx\b"):
+        models.forward(W, b, torch.zeros(4, 9))
+    with pytest.raises(ValueError, match=r"\bb\b"):
+        models.forward(W, torch.zeros(9), torch.zeros(4, 10))
+    with pytest.raises(ValueError, match=r"\bm\b"):
+        models.init_params(5, 8)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on this machine")
+def test_cuda_runs_unchanged():
+    p = data.power_law(100, 1.0)
+    r = train(p, [-1.0, 1.0], TrainConfig(n=100, m=10, steps=50, batch=128, device="cuda", progress=False))
+    assert torch.isfinite(r.losses).all()
