@@ -13,7 +13,7 @@ from utils.paths import ROOT
 
 def _render(gamma, m=10):
     fig, ax = plt.subplots(figsize=(2, 2))
-    ax.plot([0, 1], [0, gamma * m])
+    ax.plot([0, 1], [gamma * 10, m])
     ax.set_ylim(-25, 45)
     plt.close(fig)
     return fig

@@ -15,7 +15,8 @@ from __future__ import annotations
 import torch
 
 from . import _validate as check
-from .data import U_SQUARE_MEAN
+from .data import U_SQUARE_MEAN, sample_dense
+from .models import forward
 
 REPRESENTED = 0.5
 
@@ -78,3 +79,18 @@ def unrepresented_loss(W, p, threshold: float = REPRESENTED) -> float:
         raise ValueError(f"W (n, m) and p (n,) must agree, got {tuple(W.shape)} and {tuple(p.shape)}")
     left_out = row_norms(W) <= threshold
     return (p[left_out].sum() * U_SQUARE_MEAN / W.shape[0]).item()
+
+
+@torch.no_grad()
+def test_loss(W, b, p, batch: int = 20_000, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Loss on a fresh batch (not seen in training) of one model (n, m) or a stack (K, n, m).
+
+    In the units of torch's MSELoss: mean over the batch and the n features.
+    """
+    W = _weights(W)
+    p = check.probabilities("p", p)
+    if p.shape != (W.shape[-2],):
+        raise ValueError(f"p must have one entry per feature (n={W.shape[-2]}), got shape {tuple(p.shape)}")
+    x = sample_dense(p, batch, generator)
+    y = forward(W, b, x)
+    return ((y - x) ** 2).mean(dim=(-2, -1))

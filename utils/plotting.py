@@ -48,6 +48,16 @@ def _numpy(a) -> np.ndarray:
     return a.detach().cpu().numpy() if hasattr(a, "detach") else np.asarray(a)
 
 
+def _rank_extent(cols: int, rows: int) -> tuple[float, float, float, float]:
+    """imshow extent that numbers columns and rows from 1, like feature ranks."""
+    return (0.5, cols + 0.5, rows + 0.5, 0.5)
+
+
+def _overlap_colorbar(fig, im, axes) -> None:
+    """The shared colour bar of W W^T images: overlaps live in [-1, 1], the diagonal ||W_i||^2 may exceed it."""
+    fig.colorbar(im, ax=axes, label="$W_i \\cdot W_j$ (clipped at $\\pm 1$)", shrink=0.85, extend="both")
+
+
 def frequencies(laws: Mapping[str, object]) -> plt.Figure:
     """Feature frequency p_i against rank i on log-log axes, one line per law."""
     fig, (ax,) = _figure()
@@ -65,28 +75,31 @@ def batch_matrix(x, features: int = 60, rows: int = 24) -> plt.Figure:
     """A corner of a data batch as an image: rows are samples, columns are features."""
     x = _numpy(x)[:rows, :features]
     fig, (ax,) = _figure(width=6.0, height=3.0)
-    im = ax.imshow(x, aspect="auto", cmap="Greys", vmin=0, vmax=2, interpolation="nearest")
+    im = ax.imshow(x, aspect="auto", cmap="Greys", vmin=0, vmax=2, interpolation="nearest",
+                   extent=_rank_extent(x.shape[1], x.shape[0]))
     ax.grid(False)
-    ax.set_xlabel("feature i (most frequent on the left)")
+    ax.set_xlabel("feature rank i (most frequent on the left)")
     ax.set_ylabel("sample in the batch")
     ax.set_title(f"{int((x > 0).sum())} active entries out of {x.size}")
     fig.colorbar(im, ax=ax, label="value $x_i$")
     return fig
 
 
-def training_curves(losses: Mapping[str, object], log_every: int = 1, smooth: int = 1) -> plt.Figure:
-    """Training loss against step on a log scale, one line per model (optionally a running mean)."""
+def training_curves(losses: Mapping[str, object], log_every: int = 1, smooth: int = 1,
+                    start: int = 0) -> plt.Figure:
+    """Training loss against step (log scale) from step `start` on, one line per model (optionally smoothed)."""
     fig, (ax,) = _figure()
     for (label, curve), color in zip(losses.items(), PALETTE):
         c = _numpy(curve).astype(float)
         if smooth > 1 and c.size >= smooth:
             c = np.convolve(c, np.ones(smooth) / smooth, mode="valid")
         steps = (np.arange(c.size) + smooth) * log_every
-        ax.plot(steps, c, label=label, color=color, lw=1.5)
+        keep = steps >= start
+        ax.plot(steps[keep], c[keep], label=label, color=color, lw=1.5)
     ax.set_yscale("log")
     ax.set_xlabel("training step")
     ax.set_ylabel("loss (MSE, mean over features)")
-    ax.set_title("Training loss")
+    ax.set_title("Training loss" if start == 0 else f"Training loss after step {start}")
     ax.legend()
     return fig
 
@@ -113,16 +126,17 @@ def gram_matrices(mats: Mapping[str, object], features: int = 40) -> plt.Figure:
     im = None
     for ax, (label, W) in zip(axes, mats.items()):
         W = _numpy(W)[:features]
-        im = ax.imshow(W @ W.T, cmap=DIVERGING, vmin=-1, vmax=1, interpolation="nearest")
+        im = ax.imshow(W @ W.T, cmap=DIVERGING, vmin=-1, vmax=1, interpolation="nearest",
+                       extent=_rank_extent(len(W), len(W)))
         ax.grid(False)
         ax.set_title(label)
-        ax.set_xlabel("feature j")
-        ax.set_ylabel("feature i")
-    fig.colorbar(im, ax=axes, label="$W_i \\cdot W_j$", shrink=0.85)
+        ax.set_xlabel("feature rank j")
+        ax.set_ylabel("feature rank i")
+    _overlap_colorbar(fig, im, axes)
     return fig
 
 
-def norms_and_gram(W, p, title: str = "", features: int = 40) -> plt.Figure:
+def norms_and_gram(W, title: str = "", features: int = 40) -> plt.Figure:
     """One trained model: row norms against rank (left) and W W^T of the top features (right)."""
     W = _numpy(W)
     fig, (a1, a2) = _figure(ncols=2, width=4.2, height=3.4)
@@ -135,12 +149,13 @@ def norms_and_gram(W, p, title: str = "", features: int = 40) -> plt.Figure:
     a1.set_ylabel("row norm $\\|W_i\\|$")
     a1.set_title(f"{int((norms > 0.5).sum())} of {norms.size} features stored")
     Wt = W[:features]
-    im = a2.imshow(Wt @ Wt.T, cmap=DIVERGING, vmin=-1, vmax=1, interpolation="nearest")
+    im = a2.imshow(Wt @ Wt.T, cmap=DIVERGING, vmin=-1, vmax=1, interpolation="nearest",
+                   extent=_rank_extent(len(Wt), len(Wt)))
     a2.grid(False)
-    a2.set_xlabel("feature j")
-    a2.set_ylabel("feature i")
-    a2.set_title(f"$W W^T$, first {features} features")
-    fig.colorbar(im, ax=a2, shrink=0.85)
+    a2.set_xlabel("feature rank j")
+    a2.set_ylabel("feature rank i")
+    a2.set_title(f"$W W^T$, first {len(Wt)} features")
+    _overlap_colorbar(fig, im, a2)
     if title:
         fig.suptitle(title)
     return fig
