@@ -18,6 +18,7 @@ SITE   := $(STRICT) COURSE_STATIC_EXPLORERS=1
 
 help:
 	@echo "make book        build the website into _build/html (sets up .venv first)"
+	@echo "                 make book SOLUTIONS=0 leaves the worked solutions out (for instructors)"
 	@echo "make test        run every test: unit, science, notebooks, book (sets up .venv first)"
 	@echo "make test-fast   unit and science tests only (under 3 minutes)"
 	@echo "make lab         open the course in JupyterLab"
@@ -31,14 +32,16 @@ setup: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --upgrade pip "setuptools>=64"
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)" >/dev/null
 	touch $(STAMP)
 
+SOLUTIONS ?= 1
 book: $(STAMP)
-	$(SITE) $(PY) scripts/build_book.py
+	rm -rf _build/html
+	$(SITE) $(PY) scripts/build_book.py $(if $(filter 0,$(SOLUTIONS)),--no-solutions,)
 	@echo "The course is built: open $(CURDIR)/_build/html/index.html in a browser"
 
 test: $(STAMP)

@@ -75,3 +75,15 @@ def test_chapter_explorer_is_kernel_free_with_enough_positions(site):
     assert 'class="course-explorer"' in page
     maxes = [int(v) for v in re.findall(r'type="range"[^>]*max="(\d+)"', page)]
     assert maxes and all(v + 1 >= 5 for v in maxes), "every explorer control needs at least 5 positions"
+
+
+@pytest.mark.book
+def test_instructors_can_build_without_solutions(tmp_path):
+    env = dict(os.environ, COURSE_STRICT_FIGURES="1", COURSE_STATIC_EXPLORERS="1", COURSE_QUIET="1")
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_book.py"), "--no-solutions",
+                           "--out", str(tmp_path)], env=env, capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-8000:]
+    html = tmp_path / "_build" / "html"
+    assert (html / "chapters" / "03_toy_model.html").exists()
+    assert not (html / "solutions").exists()
+    assert "solutions/03_toy_model" not in (html / "intro.html").read_text()
