@@ -144,6 +144,10 @@ def test_model_rejects_wrong_shapes():
         models.forward(W, torch.zeros(9), torch.zeros(4, 10))
     with pytest.raises(ValueError, match=r"\bm\b"):
         models.init_params(5, 8)
+    with pytest.raises(ValueError, match=r"\bW\b"):
+        models.forward(torch.full((10, 3), float("nan")), b, torch.zeros(4, 10))
+    with pytest.raises(ValueError, match=r"\bx\b"):
+        models.forward(W, b, torch.zeros(10))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on this machine")

@@ -21,7 +21,6 @@ import json
 import math
 import os
 import warnings
-from pathlib import Path
 from typing import Callable
 
 import numpy as np

@@ -21,8 +21,11 @@ def init_params(n: int, m: int, generator: torch.Generator | None = None,
 
 def forward(W: torch.Tensor, b: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """Output ReLU(x W W^T + b) for x of shape (batch, n); W may be (n, m) or stacked (K, n, m)."""
-    if W.dim() not in (2, 3):
-        raise ValueError(f"W must have shape (n, m) or (K, n, m), got {tuple(W.shape)}")
+    if not isinstance(W, torch.Tensor) or W.dim() not in (2, 3):
+        raise ValueError(f"W must be a tensor of shape (n, m) or (K, n, m), got {getattr(W, 'shape', W)!r}")
+    W = check.tensor("W", W, W.dim())
+    b = check.tensor("b", b, W.dim() - 1)
+    x = check.tensor("x", x, 2)
     n = W.shape[-2]
     if x.shape[-1] != n:
         raise ValueError(f"x must have n={n} columns (one per feature), got shape {tuple(x.shape)}")
