@@ -35,9 +35,7 @@ def build(out: Path, solutions: bool = True) -> int:
         cmd += ["--toc", str(toc_without_solutions(ROOT / "_build" / "toc_no_solutions.yml"))]
     code = subprocess.call(cmd)
     if code != 0:
-        reports = sorted((out / "_build" / "html" / "reports").glob("**/*.err.log")) if out != ROOT else []
-        reports += sorted((ROOT / "_build" / "html" / "reports").glob("**/*.err.log"))
-        for report in reports:
+        for report in sorted((out / "_build" / "html" / "reports").glob("**/*.err.log")):
             print(f"\n===== execution report: {report} =====", file=sys.stderr)
             print(report.read_text()[-6000:], file=sys.stderr)
         print("\nThe book did not build (warnings count as errors); see the messages above.", file=sys.stderr)

@@ -53,8 +53,18 @@ def _rank_extent(cols: int, rows: int) -> tuple[float, float, float, float]:
     return (0.5, cols + 0.5, rows + 0.5, 0.5)
 
 
+def _gram_image(ax, W: np.ndarray):
+    """Draw W W^T on ax, axes numbered by feature rank; overlaps live in [-1, 1] (the diagonal may exceed it)."""
+    im = ax.imshow(W @ W.T, cmap=DIVERGING, vmin=-1, vmax=1, interpolation="nearest",
+                   extent=_rank_extent(len(W), len(W)))
+    ax.grid(False)
+    ax.set_xlabel("feature rank j")
+    ax.set_ylabel("feature rank i")
+    return im
+
+
 def _overlap_colorbar(fig, im, axes) -> None:
-    """The shared colour bar of W W^T images: overlaps live in [-1, 1], the diagonal ||W_i||^2 may exceed it."""
+    """The shared colour bar of W W^T images, marked as clipped at +-1."""
     fig.colorbar(im, ax=axes, label="$W_i \\cdot W_j$ (clipped at $\\pm 1$)", shrink=0.85, extend="both")
 
 
@@ -85,21 +95,19 @@ def batch_matrix(x, features: int = 60, rows: int = 24) -> plt.Figure:
     return fig
 
 
-def training_curves(losses: Mapping[str, object], log_every: int = 1, smooth: int = 1,
-                    start: int = 0) -> plt.Figure:
-    """Training loss against step (log scale) from step `start` on, one line per model (optionally smoothed)."""
+def training_curves(losses: Mapping[str, object], log_every: int = 1, smooth: int = 1) -> plt.Figure:
+    """Training loss against step on a log scale, one line per model (optionally a running mean)."""
     fig, (ax,) = _figure()
     for (label, curve), color in zip(losses.items(), PALETTE):
         c = _numpy(curve).astype(float)
         if smooth > 1 and c.size >= smooth:
             c = np.convolve(c, np.ones(smooth) / smooth, mode="valid")
         steps = (np.arange(c.size) + smooth) * log_every
-        keep = steps >= start
-        ax.plot(steps[keep], c[keep], label=label, color=color, lw=1.5)
+        ax.plot(steps, c, label=label, color=color, lw=1.5)
     ax.set_yscale("log")
     ax.set_xlabel("training step")
     ax.set_ylabel("loss (MSE, mean over features)")
-    ax.set_title("Training loss" if start == 0 else f"Training loss after step {start}")
+    ax.set_title("Training loss")
     ax.legend()
     return fig
 
@@ -125,13 +133,8 @@ def gram_matrices(mats: Mapping[str, object], features: int = 40) -> plt.Figure:
     fig, axes = _figure(ncols=len(mats), width=3.6, height=3.4)
     im = None
     for ax, (label, W) in zip(axes, mats.items()):
-        W = _numpy(W)[:features]
-        im = ax.imshow(W @ W.T, cmap=DIVERGING, vmin=-1, vmax=1, interpolation="nearest",
-                       extent=_rank_extent(len(W), len(W)))
-        ax.grid(False)
+        im = _gram_image(ax, _numpy(W)[:features])
         ax.set_title(label)
-        ax.set_xlabel("feature rank j")
-        ax.set_ylabel("feature rank i")
     _overlap_colorbar(fig, im, axes)
     return fig
 
@@ -148,13 +151,8 @@ def norms_and_gram(W, title: str = "", features: int = 40) -> plt.Figure:
     a1.set_xlabel("feature rank i")
     a1.set_ylabel("row norm $\\|W_i\\|$")
     a1.set_title(f"{int((norms > 0.5).sum())} of {norms.size} features stored")
-    Wt = W[:features]
-    im = a2.imshow(Wt @ Wt.T, cmap=DIVERGING, vmin=-1, vmax=1, interpolation="nearest",
-                   extent=_rank_extent(len(Wt), len(Wt)))
-    a2.grid(False)
-    a2.set_xlabel("feature rank j")
-    a2.set_ylabel("feature rank i")
-    a2.set_title(f"$W W^T$, first {len(Wt)} features")
+    im = _gram_image(a2, W[:features])
+    a2.set_title(f"$W W^T$, first {min(features, len(W))} features")
     _overlap_colorbar(fig, im, a2)
     if title:
         fig.suptitle(title)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Sequence
 
 import torch
@@ -67,7 +67,6 @@ class TrainResult:
     p: torch.Tensor
     seeds: list[int]
     config: TrainConfig
-    extra: dict = field(default_factory=dict)
 
     def __len__(self) -> int:
         return self.W.shape[0]
