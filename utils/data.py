@@ -105,46 +105,66 @@ def sample_sparse(p: torch.Tensor, batch: int, generator: torch.Generator | None
     proportional to batch * E instead of batch * n.
     """
     p = check.probabilities("p", p)
-    batch = check.positive_int("batch", batch)
     if p.dim() != 1:
         raise ValueError(f"p must be a vector of n probabilities, got shape {tuple(p.shape)}")
-    device = p.device
-    feats = torch.nonzero(p > 0).squeeze(1)
-    q = p[feats].double()
-    # enough gaps per feature to cover the batch with overwhelming probability
+    return sample_sparse_many(p.unsqueeze(0), batch, [generator])[0]
+
+
+def sample_sparse_many(p: torch.Tensor, batch: int, generators: list) -> list[SparseBatch]:
+    """One sparse batch for each row of p (K, n), row k drawn from generators[k].
+
+    The K draws are vectorised, but each model consumes its own generator in
+    the same order as `sample_sparse` would alone (gaps, rare redraws, values),
+    so a model's batches do not depend on which other models share the stack.
+    """
+    p = check.probabilities("p", p)
+    batch = check.positive_int("batch", batch)
+    if p.dim() != 2 or len(generators) != p.shape[0]:
+        raise ValueError(f"p must have shape (K, n) with one generator per row, got {tuple(p.shape)} "
+                         f"and {len(generators)} generators")
+    K, n = p.shape
+    model, feats = torch.nonzero(p > 0, as_tuple=True)  # segments, sorted by model then feature
+    q = p[model, feats].double()
+    # enough gaps per feature to cover the batch in all but about 1 batch in 2,000;
+    # when they do not, the features concerned are redrawn below, so the draw stays exact
     mean = batch * q
-    need = (mean + 8.0 * torch.sqrt(mean * (1 - q)) + 8.0).ceil().long().clamp_(max=batch)
-    rows, cols = _geometric_positions(q, feats, need, batch, generator)
-    short = _features_needing_more(rows, cols, feats, need, batch)
-    if short.numel():  # rare: redraw, with `batch` gaps each, the features whose gaps fell short
-        keep = ~torch.isin(cols, feats[short])
-        full = torch.full_like(need[short], batch)
-        r2, c2 = _geometric_positions(q[short], feats[short], full, batch, generator)
-        rows, cols = torch.cat([rows[keep], r2]), torch.cat([cols[keep], c2])
-    values = torch.rand(rows.numel(), generator=generator, device=device) * 2.0
-    return SparseBatch(rows=rows, cols=cols, values=values, batch=batch, n=p.numel())
+    need = (mean + 5.0 * torch.sqrt(mean * (1 - q)) + 3.0).ceil().long().clamp_(max=batch)
+    per_model = torch.zeros(K, dtype=torch.long, device=p.device).index_add_(0, model, need).tolist()
+    u = torch.cat([_uniform(t, g, p.device) for t, g in zip(per_model, generators)])
+    pos, seg = _geometric_positions(q, need, batch, u)
+    counts = torch.bincount(seg, minlength=q.numel())
+    short = (counts >= need) & (need < batch)  # all gaps landed inside: more may be due (rare)
+    pieces = torch.bincount(model[seg], minlength=K).tolist()
+    out = []
+    for k, (pk, sk, g) in enumerate(zip(pos.split(pieces), seg.split(pieces), generators)):
+        rows, cols = pk, feats[sk]
+        redo = torch.nonzero(short & (model == k)).squeeze(1)
+        if redo.numel():  # redraw, with `batch` gaps each, the features whose gaps fell short
+            full = torch.full_like(need[redo], batch)
+            r2, s2 = _geometric_positions(q[redo], full, batch, _uniform(redo.numel() * batch, g, p.device))
+            keep = ~torch.isin(cols, feats[redo])
+            rows, cols = torch.cat([rows[keep], r2]), torch.cat([cols[keep], feats[redo][s2]])
+        values = torch.rand(rows.numel(), generator=g, device=p.device) * 2.0
+        out.append(SparseBatch(rows=rows, cols=cols, values=values, batch=batch, n=n))
+    return out
 
 
-def _geometric_positions(q, feats, need, batch, generator):
-    """Positions (< batch) of successes of Bernoulli(q_j) processes, `need[j]` gaps each."""
-    device = q.device
-    seg = torch.repeat_interleave(torch.arange(q.numel(), device=device), need)
-    u = torch.rand(seg.numel(), generator=generator, device=device, dtype=torch.float64)
-    qs = q[seg]
-    log_fail = torch.log1p(-qs)
-    # Geometric(q) on {1, 2, ...} by inversion; q = 1 gives gaps of exactly 1
-    gaps = torch.where(qs >= 1.0, torch.ones_like(u), torch.floor(torch.log1p(-u) / log_fail) + 1.0)
+def _uniform(count: int, generator, device) -> torch.Tensor:
+    return torch.rand(count, generator=generator, device=device, dtype=torch.float64)
+
+
+def _geometric_positions(q, need, batch, u):
+    """Positions (< batch) of successes of Bernoulli(q_j) processes, from need[j] uniforms each.
+
+    Returns the positions and, for each, the index j of its process.
+    """
+    seg = torch.repeat_interleave(torch.arange(q.numel(), device=q.device), need)
+    # Geometric(q) on {1, 2, ...} by inversion; q = 1 gives log(1 - q) = -inf and gaps of exactly 1
+    gaps = torch.log1p(-u).div_(torch.log1p(-q)[seg]).floor_().add_(1.0)
     gaps.clamp_(max=batch + 1.0)  # a gap past the end ends the feature: keeps sums exact
     csum = torch.cumsum(gaps, 0)
     starts = torch.cumsum(need, 0) - need
     offset = torch.repeat_interleave(csum[starts] - gaps[starts], need)
     pos = csum - offset - 1.0
     inside = pos < batch
-    return pos[inside].long(), feats[seg[inside]]
-
-
-def _features_needing_more(rows, cols, feats, need, batch):
-    """Indices (into feats) whose drawn gaps all landed inside the batch (so more may be due)."""
-    counts = torch.zeros(int(feats.max().item()) + 1 if feats.numel() else 1, dtype=torch.long, device=rows.device)
-    counts.index_add_(0, cols, torch.ones_like(cols))
-    return torch.nonzero((counts[feats] >= need) & (need < batch)).squeeze(1)
+    return pos[inside].long(), seg[inside]
