@@ -28,7 +28,72 @@ def _exercises(args) -> int:
     return 0
 
 
+def _sweep(args) -> int:
+    from . import sweep
+
+    path = sweep.run(args.preset, args.out, device=args.device, shard=args.shard,
+                     progress=False if args.quiet else None, argv=args.argv)
+    print(f"{path}: {sweep.summary(sweep.load(path))}")
+    return 0
+
+
+def _sweep_merge(args) -> int:
+    from . import sweep
+
+    path = sweep.merge(args.out, args.dirs)
+    print(f"{path}: {sweep.summary(sweep.load(path))}")
+    return 0
+
+
+def _sweep_parser(sub):
+    from .sweep import PRESETS, preset
+
+    lines = [f"  {name}: {preset(name).about}" for name in PRESETS]
+    s = sub.add_parser(
+        "sweep", help="train a grid of toy models (resumable); `sweep merge` combines shards",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Train every model of a preset with the batched trainer and write one record per "
+        "model to DIR/sweep.json. Stop it at any time and run the same command again: finished "
+        "models are kept and never trained twice.\n\npresets:\n" + "\n".join(lines) +
+        "\n\nTo combine shards: python -m utils sweep merge OUT DIR [DIR ...]")
+    s.add_argument("--preset", required=True, choices=list(PRESETS), help="which grid (see above)")
+    s.add_argument("--out", help="output directory (default: data/sweep-PRESET)")
+    s.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    s.add_argument("--shard", metavar="K/N", help="run only the K-th of N disjoint slices (K = 1..N), "
+                   "e.g. one task of a Slurm job array; combine the slices with `sweep merge`")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=_sweep)
+
+
+def _merge_parser():
+    m = argparse.ArgumentParser(prog="python -m utils sweep merge",
+                                description="Combine the sweep.json files of shards of one preset.")
+    m.add_argument("out", help="output directory for the merged sweep.json")
+    m.add_argument("dirs", nargs="+", help="shard output directories")
+    m.set_defaults(func=_sweep_merge)
+    return m
+
+
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    from .sweep import SweepError
+
+    try:
+        if argv[:2] == ["sweep", "merge"]:
+            args = _merge_parser().parse_args(argv[2:])
+        else:
+            args = _parser().parse_args(argv)
+        args.argv = argv
+        return args.func(args)
+    except SweepError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except ValueError as e:  # bad settings, e.g. --device cuda without a GPU
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+def _parser():
     parser = argparse.ArgumentParser(prog="python -m utils", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("bench", help="time the batched trainer against the paper-style loop",
@@ -43,8 +108,8 @@ def main(argv=None) -> int:
     e = sub.add_parser("exercises", help="write exercises/ from solutions/ (nbgrader's ClearSolutions)")
     e.add_argument("--check", action="store_true", help="only report whether exercises/ is stale")
     e.set_defaults(func=_exercises)
-    args = parser.parse_args(argv)
-    return args.func(args)
+    _sweep_parser(sub)
+    return parser
 
 
 if __name__ == "__main__":

@@ -82,10 +82,10 @@ def unrepresented_loss(W, p, threshold: float = REPRESENTED) -> float:
 
 
 @torch.no_grad()
-def test_loss(W, b, p, batch: int = 20_000, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Loss on a fresh batch (not seen in training) of one model (n, m) or a stack (K, n, m).
+def sample_losses(W, b, p, batch: int = 20_000, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Loss of each sample of a fresh batch (not seen in training), shape (batch,) or (K, batch).
 
-    In the units of torch's MSELoss: mean over the batch and the n features.
+    In the units of torch's MSELoss: mean over the n features.
     """
     W = _weights(W)
     p = check.probabilities("p", p)
@@ -93,4 +93,9 @@ def test_loss(W, b, p, batch: int = 20_000, generator: torch.Generator | None = 
         raise ValueError(f"p must have one entry per feature (n={W.shape[-2]}), got shape {tuple(p.shape)}")
     x = sample_dense(p, batch, generator)
     y = forward(W, b, x)
-    return ((y - x) ** 2).mean(dim=(-2, -1))
+    return ((y - x) ** 2).mean(dim=-1)
+
+
+def test_loss(W, b, p, batch: int = 20_000, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Loss on a fresh batch of one model (n, m) or a stack (K, n, m): mean over batch and features."""
+    return sample_losses(W, b, p, batch, generator).mean(dim=-1)

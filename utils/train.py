@@ -14,7 +14,7 @@ import os
 import sys
 import warnings
 from dataclasses import asdict, dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 
@@ -135,12 +135,13 @@ class StackTrainer:
 
 
 def train(p: torch.Tensor, gamma: float | Sequence[float], config: TrainConfig | None = None,
-          seeds: Sequence[int] | None = None) -> TrainResult:
+          seeds: Sequence[int] | None = None, on_step: Callable[[], None] | None = None) -> TrainResult:
     """Train K = len(gamma) (or len(p)) toy models at once; K = 1 trains one model.
 
     Model k uses its own generator seeded with seeds[k] (default config.seed + k)
     for its initialisation and then its data, so training it alone with the
-    same seed gives the same model.
+    same seed gives the same model. on_step, if given, is called after every
+    step (the sweep's progress bar uses it).
     """
     t = StackTrainer(p, gamma, config, seeds)
     cfg = t.cfg
@@ -153,6 +154,8 @@ def train(p: torch.Tensor, gamma: float | Sequence[float], config: TrainConfig |
             losses[:, (step + 1) // cfg.log_every - 1] = loss
         if bar is not None:
             bar.update(1)
+        if on_step is not None:
+            on_step()
     if bar is not None:
         bar.close()
     return TrainResult(W=t.W.cpu(), b=t.b.cpu(), losses=losses.cpu(), gammas=t.gammas.cpu(),
@@ -258,9 +261,10 @@ def _csr_pair(sb: SparseBatch) -> tuple[torch.Tensor, torch.Tensor]:
     """x (B, n) and x^T (n, B) of a sparse batch as compressed-sparse-row tensors."""
     B, n, dev = sb.batch, sb.n, sb.values.device
     # entries come sorted by feature, then row: x^T's rows in order already
-    xt = torch.sparse_csr_tensor(_row_pointers(sb.cols, n), sb.rows, sb.values, (n, B))
+    xt = torch.sparse_csr_tensor(_row_pointers(sb.cols, n), sb.rows, sb.values, (n, B), check_invariants=False)
     order = torch.argsort(sb.rows, stable=True)
-    x = torch.sparse_csr_tensor(_row_pointers(sb.rows, B), sb.cols[order], sb.values[order], (B, n))
+    x = torch.sparse_csr_tensor(_row_pointers(sb.rows, B), sb.cols[order], sb.values[order], (B, n),
+                                check_invariants=False)
     return x, xt
 
 
