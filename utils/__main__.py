@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def _bench(args) -> int:
@@ -45,6 +46,16 @@ def _sweep_merge(args) -> int:
     return 0
 
 
+def _sweep_report(args) -> int:
+    from . import results
+
+    text = results.report(args.dir)
+    if args.write:
+        (Path(args.dir) / "REPORT.md").write_text(text)
+    print(text, end="")
+    return 0
+
+
 def _sweep_parser(sub):
     from .sweep import PRESETS, preset
 
@@ -55,7 +66,8 @@ def _sweep_parser(sub):
         description="Train every model of a preset with the batched trainer and write one record per "
         "model to DIR/sweep.json. Stop it at any time and run the same command again: finished "
         "models are kept and never trained twice.\n\npresets:\n" + "\n".join(lines) +
-        "\n\nTo combine shards: python -m utils sweep merge OUT DIR [DIR ...]")
+        "\n\nTo combine shards: python -m utils sweep merge OUT DIR [DIR ...]"
+        "\nTo print the fits and checks of a sweep: python -m utils sweep report DIR [--write]")
     s.add_argument("--preset", required=True, choices=list(PRESETS), help="which grid (see above)")
     s.add_argument("--out", help="output directory (default: data/sweep-PRESET)")
     s.add_argument("--device", default="cpu", help="cpu (default) or cuda")
@@ -74,6 +86,16 @@ def _merge_parser():
     return m
 
 
+def _report_parser():
+    r = argparse.ArgumentParser(prog="python -m utils sweep report",
+                                description="Print every curve's fitted exponents, the weak-regime "
+                                "prediction and the science checks of a sweep.")
+    r.add_argument("dir", help="a sweep directory (e.g. data/sweep-course)")
+    r.add_argument("--write", action="store_true", help="also write DIR/REPORT.md")
+    r.set_defaults(func=_sweep_report)
+    return r
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     from .sweep import SweepError
@@ -81,6 +103,8 @@ def main(argv=None) -> int:
     try:
         if argv[:2] == ["sweep", "merge"]:
             args = _merge_parser().parse_args(argv[2:])
+        elif argv[:2] == ["sweep", "report"]:
+            args = _report_parser().parse_args(argv[2:])
         else:
             args = _parser().parse_args(argv)
         args.argv = argv

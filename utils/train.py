@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Callable, Sequence
 
@@ -108,10 +109,18 @@ def _as_stack(p: torch.Tensor, gammas, seeds, cfg: TrainConfig):
 
 
 class StackTrainer:
-    """K models of one size, stacked, advanced one optimisation step at a time."""
+    """K models of one size, stacked, advanced one optimisation step at a time.
+
+    On CPU the stack is split between `workers` threads (default: one per
+    torch thread), each running its models' sampling, forward and backward
+    passes on one core: the kernels here are too small to use two cores well
+    each, but independent models keep both busy. Every model's numbers are the
+    same however the stack is split (each uses its own generator and
+    single-threaded kernels). Decay and Adam then update the whole stack.
+    """
 
     def __init__(self, p: torch.Tensor, gamma: float | Sequence[float], config: TrainConfig | None = None,
-                 seeds: Sequence[int] | None = None):
+                 seeds: Sequence[int] | None = None, workers: int | None = None):
         self.cfg = cfg = config or TrainConfig()
         p, gammas, self.seeds = _as_stack(p, gamma, seeds, cfg)
         dev = torch.device(cfg.device)
@@ -121,17 +130,50 @@ class StackTrainer:
         self.b = torch.stack([bb for _, bb in inits])
         self.p, self.gammas = p.to(dev), gammas.to(dev)
         self.adam = AdamState([self.W, self.b])
-        self.work: dict = {}
+        K = len(self.seeds)
+        if workers is None:
+            workers = torch.get_num_threads() if dev.type == "cpu" else 1
+        workers = max(1, min(K, check.positive_int("workers", workers)))
+        sizes = [K // workers + (i < K % workers) for i in range(workers)]
+        starts = [sum(sizes[:i]) for i in range(workers)]
+        self.slices = [slice(a, a + k) for a, k in zip(starts, sizes)]
+        self.works = [{} for _ in self.slices]
+        self.pool = None
+        if workers > 1:
+            self.pool = ThreadPoolExecutor(workers, initializer=torch.set_num_threads, initargs=(1,))
+
+    def _grads(self, i: int, need_loss: bool):
+        sl = self.slices[i]
+        batches = sample_sparse_many(self.p[sl], self.cfg.batch, self.gens[sl])
+        return loss_and_grads(self.W[sl], self.b[sl], batches, need_loss, self.works[i])
 
     def step(self, step: int, need_loss: bool = True) -> torch.Tensor | None:
         """Step number `step` (0-based) of the schedule: sample, gradients, decay, Adam."""
+        if self.pool is None:
+            return self._update(step, *self._grads(0, need_loss))
+        threads = torch.get_num_threads()
+        # one core per worker (MKL's setting is global); the main thread's decay and
+        # Adam stay on one core too, or its idle OpenMP thread spins on the workers' cores
+        torch.set_num_threads(1)
+        try:
+            parts = list(self.pool.map(self._grads, range(len(self.slices)), [need_loss] * len(self.slices)))
+            loss = torch.cat([q[0] for q in parts]) if need_loss else None
+            return self._update(step, loss, torch.cat([q[1] for q in parts]), torch.cat([q[2] for q in parts]))
+        finally:
+            torch.set_num_threads(threads)
+
+    def _update(self, step: int, loss, gW, gb):
         cfg = self.cfg
-        batches = sample_sparse_many(self.p, cfg.batch, self.gens)
-        loss, gW, gb = loss_and_grads(self.W, self.b, batches, need_loss, self.work)
         lr = paper_lr(step, cfg.steps, cfg.lr, cfg.warmup, cfg.final_lr_fraction)
         signed_weight_decay_(self.W, self.gammas, lr)
         self.adam.update_([gW, gb], lr)
         return loss
+
+    def close(self) -> None:
+        """Stop the worker threads (they also stop when the trainer is garbage-collected)."""
+        if self.pool is not None:
+            self.pool.shutdown()
+            self.pool = None
 
 
 def train(p: torch.Tensor, gamma: float | Sequence[float], config: TrainConfig | None = None,
@@ -147,17 +189,20 @@ def train(p: torch.Tensor, gamma: float | Sequence[float], config: TrainConfig |
     cfg = t.cfg
     losses = torch.empty(len(t.seeds), cfg.steps // cfg.log_every, device=t.W.device)
     bar = _progress_bar(cfg, len(t.seeds))
-    for step in range(cfg.steps):
-        log = (step + 1) % cfg.log_every == 0
-        loss = t.step(step, need_loss=log)
-        if log:
-            losses[:, (step + 1) // cfg.log_every - 1] = loss
+    try:
+        for step in range(cfg.steps):
+            log = (step + 1) % cfg.log_every == 0
+            loss = t.step(step, need_loss=log)
+            if log:
+                losses[:, (step + 1) // cfg.log_every - 1] = loss
+            if bar is not None:
+                bar.update(1)
+            if on_step is not None:
+                on_step()
+    finally:
+        t.close()
         if bar is not None:
-            bar.update(1)
-        if on_step is not None:
-            on_step()
-    if bar is not None:
-        bar.close()
+            bar.close()
     return TrainResult(W=t.W.cpu(), b=t.b.cpu(), losses=losses.cpu(), gammas=t.gammas.cpu(),
                        p=t.p.cpu(), seeds=t.seeds, config=cfg)
 
