@@ -46,6 +46,25 @@ def _sweep_merge(args) -> int:
     return 0
 
 
+def _figures(args) -> int:
+    import warnings
+
+    from . import figures
+    from .paths import ROOT
+    from .sweep import default_dir, load
+
+    src = Path(args.dir) if args.dir else default_dir("course")
+    doc = load(src)
+    out = Path(args.out) if args.out else ROOT / "_build" / "figures" / doc["settings"]["preset"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        written = figures.draw_all(doc, out)
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    print(f"wrote {len(written)} figure(s) to {out}: " + ", ".join(p.name for p in written))
+    return 0 if written else 1
+
+
 def _sweep_report(args) -> int:
     from . import results
 
@@ -133,6 +152,13 @@ def _parser():
     e.add_argument("--check", action="store_true", help="only report whether exercises/ is stale")
     e.set_defaults(func=_exercises)
     _sweep_parser(sub)
+    f = sub.add_parser("figures", help="draw the sweep figures of chapter 6 from a sweep directory",
+                       description="Redraw every sweep figure (loss against width for three data shapes, "
+                       "the phi_1/2 phase map, fitted exponents and their R^2, the density sweep) from "
+                       "DIR/sweep.json; figures the sweep has no data for are skipped with a warning.")
+    f.add_argument("dir", nargs="?", help="sweep directory (default: data/sweep-course)")
+    f.add_argument("--out", help="where to write the PNG files (default: _build/figures/PRESET)")
+    f.set_defaults(func=_figures)
     return parser
 
 

@@ -167,10 +167,229 @@ def summary_vs(x: Sequence[float], series: Mapping[str, Sequence[float]], xlabel
         ax.plot(x, y, "o-", label=label, color=color, lw=1.5, ms=4)
     ax.set_xscale("log" if logx else "linear")
     ax.set_yscale("log" if logy else "linear")
+    if logx:  # label the plotted settings themselves, not crowded minor ticks
+        ax.set_xticks(list(x), [f"{v:g}" for v in x])
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
     if len(series) > 1:
         ax.legend()
+    return fig
+
+
+# ----------------------------------------------------------------------------- chapters 1 and 2
+
+def _lollipop(ax, labels: Sequence[str], values: Sequence[float], color: str = PALETTE[0]) -> None:
+    """Horizontal stems ending in dots, first label at the top (dots are a Line2D, so fingerprinted)."""
+    y = np.arange(len(labels))[::-1]
+    ax.hlines(y, 0, values, color=color, lw=2, alpha=0.6)
+    ax.plot(values, y, "o", color=color, ms=6)
+    ax.set_yticks(y, labels)
+    ax.grid(False, axis="y")
+
+
+def neighbours(lists: Mapping[str, Sequence[tuple[str, float]]], word: str = "") -> plt.Figure:
+    """Nearest neighbours of one word in each embedding: cosine similarity of each neighbour."""
+    fig, axes = _figure(ncols=len(lists), width=3.4, height=3.2)
+    for ax, (name, pairs), color in zip(axes, lists.items(), PALETTE):
+        _lollipop(ax, [w for w, _ in pairs], [s for _, s in pairs], color)
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("cosine similarity")
+        ax.set_title(name)
+    if word:
+        fig.suptitle(f"Nearest neighbours of “{word}”")
+    return fig
+
+
+def word_map(coords, words: Sequence[str], groups: Sequence[str]) -> plt.Figure:
+    """Words placed on the plane of their two main directions, coloured by group."""
+    xy = _numpy(coords)
+    fig, (ax,) = _figure(width=6.0, height=4.4)
+    for group, color in zip(dict.fromkeys(groups), PALETTE):
+        idx = [k for k, g in enumerate(groups) if g == group]
+        ax.plot(xy[idx, 0], xy[idx, 1], "o", color=color, ms=6, label=group)
+        for k in idx:
+            ax.annotate(words[k], xy[k], textcoords="offset points", xytext=(4, 3), fontsize=8, color=color)
+    ax.set_xlabel("first principal direction")
+    ax.set_ylabel("second principal direction")
+    ax.set_title("Word vectors projected to two dimensions")
+    ax.legend(loc="best", fontsize=8)
+    return fig
+
+
+def zipf(freqs, fit=None, start: int = 1) -> plt.Figure:
+    """Word frequency against rank on log-log axes, with a fitted power law from rank `start` on."""
+    f = _numpy(freqs).astype(float)
+    ranks = np.arange(1, f.size + 1)
+    fig, (ax,) = _figure()
+    ax.loglog(ranks, f, color=PALETTE[0], lw=2, label="English words (wordfreq)")
+    if fit is not None:
+        r = ranks[start - 1:]
+        ax.loglog(r, fit(r), "--", color=PALETTE[1], lw=1.5,
+                  label=f"fit from rank {start}: slope {fit.slope:.2f}")
+    ax.set_xlabel("rank of the word (1 = most frequent)")
+    ax.set_ylabel("frequency (share of all words)")
+    ax.set_title("Zipf's law")
+    ax.legend()
+    return fig
+
+
+def _density_line(ax, values, bins: np.ndarray, **kw) -> None:
+    """A histogram drawn as a step line (a Line2D, so fingerprinted), normalised to a density."""
+    h, edges = np.histogram(_numpy(values), bins=bins, density=True)
+    ax.plot((edges[:-1] + edges[1:]) / 2, h, drawstyle="steps-mid", **kw)
+
+
+def overlap_histograms(samples: Mapping[int, object], bins: int = 81) -> plt.Figure:
+    """Distribution of the overlap u.v of random unit vectors, one histogram per dimension m."""
+    edges = np.linspace(-1, 1, bins + 1)
+    fig, (ax,) = _figure()
+    for (m, values), color in zip(samples.items(), PALETTE):
+        _density_line(ax, values, edges, color=color, lw=1.5, label=f"m = {m}")
+    ax.set_xlabel("overlap u·v of two random unit vectors")
+    ax.set_ylabel("probability density")
+    ax.set_title("Random directions are nearly orthogonal")
+    ax.legend()
+    return fig
+
+
+def overlap_histogram(values, m: int, n: int, bound: float, density=None) -> plt.Figure:
+    """Pairwise overlaps of n vectors in R^m, with the Welch level ±sqrt(bound) and an optional reference density."""
+    v = _numpy(values)
+    edges = np.linspace(-1, 1, 101)
+    fig, (ax,) = _figure()
+    _density_line(ax, v, edges, color=PALETTE[0], lw=1.5, label="random unit vectors")
+    if density is not None:
+        x = np.linspace(-1, 1, 401)
+        ax.plot(x, density(x), color=PALETTE[1], lw=1, ls="--", label="normal, variance 1/m")
+    for s in (-1, 1):
+        ax.axvline(s * np.sqrt(bound), color="grey", ls=":", lw=1.5,
+                   label="Welch level ±√bound" if s == 1 else None)
+    ax.set_xlim(-1, 1)
+    ax.set_xlabel("overlap $u_i \\cdot u_j$")
+    ax.set_ylabel("probability density")
+    ax.set_title(f"n = {n}, m = {m}: mean square {np.mean(v ** 2):.4f}, bound {bound:.4f}")
+    ax.legend(fontsize=8, loc="upper right")
+    return fig
+
+
+def packing_history(histories: Mapping[str, Sequence[float]], log_every: int, bound: float,
+                    random_level: float) -> plt.Figure:
+    """Mean square overlap during packing, one line per run, against the Welch bound and the random level 1/m."""
+    fig, (ax,) = _figure()
+    for (label, h), color in zip(histories.items(), PALETTE):
+        h = _numpy(h)
+        ax.plot(np.arange(h.size) * log_every, h, color=color, lw=1.5, label=label)
+    ax.axhline(random_level, color="grey", ls="--", lw=1, label="random vectors, 1/m")
+    ax.axhline(bound, color="black", ls=":", lw=1.5, label="Welch bound")
+    ax.set_xlabel("gradient step")
+    ax.set_ylabel("mean square overlap")
+    ax.set_title("Packing by gradient descent")
+    ax.legend()
+    return fig
+
+
+def overlap_ratios(values: Mapping[str, float], reference: float = 1.0) -> plt.Figure:
+    """m times the mean square overlap for several matrices, with the random level marked."""
+    fig, (ax,) = _figure(height=2.2 + 0.3 * len(values))
+    _lollipop(ax, list(values), list(values.values()))
+    ax.axvline(reference, color="grey", ls="--", lw=1)
+    ax.set_xlim(0, max(max(values.values()), reference) * 1.15)
+    ax.set_xlabel("m × mean square overlap (random unit vectors: 1)")
+    ax.set_title("How crowded are real embeddings?")
+    return fig
+
+
+# ----------------------------------------------------------------------------- sweeps (chapters 4 to 6)
+
+def loss_vs_width(panels: Mapping[str, Mapping[str, tuple[Sequence[float], Sequence[float]]]],
+                  ylabel: str = "loss on fresh data") -> plt.Figure:
+    """Loss against width m on log-log axes, one panel per regime, one series per data shape.
+
+    Each series is (widths, losses); its power-law fit is drawn dashed and its
+    exponent alpha_m given in the legend.
+    """
+    from .fits import fit_power_law
+
+    fig, axes = _figure(len(panels), width=4.6, height=3.6)
+    for ax, (title, series) in zip(axes, panels.items()):
+        for (label, (ms, losses)), color in zip(series.items(), PALETTE):
+            ms, losses = np.asarray(ms, float), np.asarray(losses, float)
+            fit = fit_power_law(ms, losses)
+            ax.plot(ms, losses, "o", color=color, ms=5, label=f"{label}: $\\alpha_m$ = {fit.exponent:.2f}")
+            ax.plot(ms, fit(ms), "--", color=color, lw=1)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        widths = sorted({m for ms, _ in series.values() for m in ms})
+        ax.set_xticks(widths, [f"{m:g}" for m in widths])  # the widths themselves, not 6 x 10^0
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+        ax.set_xlabel("width m")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.legend(fontsize=8)
+    return fig
+
+
+def phase_map(gammas: Sequence[float], alphas: Sequence[float], values, label: str, title: str = "",
+              vmin: float | None = None, vmax: float | None = None, cmap: str = "viridis") -> plt.Figure:
+    """A (gamma, alpha) heat map with each cell's value written in it; values has shape (alphas, gammas)."""
+    v = np.asarray(values, dtype=float)
+    if v.shape != (len(alphas), len(gammas)):
+        raise ValueError(f"values must have shape (len(alphas), len(gammas)) = {(len(alphas), len(gammas))}, "
+                         f"got {v.shape}")
+    fig, (ax,) = _figure(width=5.0, height=3.8)
+    im = ax.imshow(v, origin="lower", cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto", interpolation="nearest")
+    ax.grid(False)
+    ax.set_xticks(range(len(gammas)), [f"{g:g}" for g in gammas])
+    ax.set_yticks(range(len(alphas)), [f"{a:g}" for a in alphas])
+    ax.set_xlabel(r"weight decay $\gamma$")
+    ax.set_ylabel(r"data exponent $\alpha$")
+    lo, hi = np.nanmin(v), np.nanmax(v)
+    for (i, j), x in np.ndenumerate(v):
+        bright = (x - lo) / (hi - lo) > 0.6 if hi > lo else False
+        ax.text(j, i, f"{x:.2f}", ha="center", va="center", fontsize=8, color="black" if bright else "white")
+    fig.colorbar(im, ax=ax, label=label)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def exponent_vs_alpha(series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+                      r2: Mapping[str, Sequence[float]] | None = None) -> plt.Figure:
+    """Fitted alpha_m against the data exponent alpha, one line per gamma, with the two predictions.
+
+    Dotted: the weak-regime prediction max(alpha - 1, 0); dashed: the strong-regime 1.
+    With r2, a second panel shows each fit's R^2.
+    """
+    fig, axes = _figure(2 if r2 else 1, width=4.6, height=3.6)
+    ax = axes[0]
+    xs = np.linspace(0, max(max(a) for a, _ in series.values()), 50)
+    ax.plot(xs, np.maximum(xs - 1, 0), ":", color="grey", label=r"weak: max($\alpha$ - 1, 0)")
+    ax.plot(xs, np.ones_like(xs), "--", color="black", lw=1, label="strong: 1")
+    for (label, (alphas, am)), color in zip(series.items(), PALETTE):
+        ax.plot(alphas, am, "o-", color=color, ms=4, label=label)
+    ax.set_xlabel(r"data exponent $\alpha$")
+    ax.set_ylabel(r"fitted $\alpha_m$ (loss ~ $m^{-\alpha_m}$)")
+    ax.legend(fontsize=8)
+    if r2:
+        for (label, values), color in zip(r2.items(), PALETTE):
+            axes[1].plot(series[label][0], values, "o-", color=color, ms=4, label=label)
+        axes[1].set_xlabel(r"data exponent $\alpha$")
+        axes[1].set_ylabel(r"$R^2$ of the power-law fit")
+    return fig
+
+
+def exponent_vs_density(series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+                        band: tuple[float, float] | None = None, band_label: str = "") -> plt.Figure:
+    """Fitted alpha_m against the activation density E, one line per gamma; optionally a shaded band."""
+    fig, (ax,) = _figure(width=5.0, height=3.6)
+    if band is not None:
+        ax.axhspan(*band, color="grey", alpha=0.2, label=band_label)
+    for (label, (E, am)), color in zip(series.items(), PALETTE):
+        ax.plot(E, am, "o-", color=color, ms=4, label=label)
+    ax.set_xlabel("activation density E (expected active features)")
+    ax.set_ylabel(r"fitted $\alpha_m$")
+    ax.legend(fontsize=8)
     return fig

@@ -46,7 +46,7 @@ def fit_curve(curve: list[dict]) -> dict:
     ov = fit_power_law(ms, msq) if all(v is not None and v > 0 for v in msq) else None
     ratios = [r["final_loss"] / r["unrepresented_loss"] if r["unrepresented_loss"] > 0 else math.nan for r in curve]
     represented = [round(r["phi_half"] * r["n"]) for r in curve]
-    return dict({k: curve[0][k] for k in CURVE}, widths=ms, alpha_m=loss.exponent, r2=loss.r2,
+    return dict({k: curve[0][k] for k in CURVE}, E=curve[0]["E"], widths=ms, alpha_m=loss.exponent, r2=loss.r2,
                 overlap_slope=None if ov is None else ov.slope, phi_half=[r["phi_half"] for r in curve],
                 represented=represented, weak_ratio=ratios, losses=[r["final_loss"] for r in curve])
 
