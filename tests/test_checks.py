@@ -90,3 +90,177 @@ def test_unsolved_stub_says_not_implemented(check):
 def test_crashing_answer_is_reported_briefly():
     with pytest.raises(AssertionError, match="ZeroDivisionError"):
         checks.check_forward(lambda W, b, x: 1 / 0)
+
+
+# --- chapters 1 and 2: reference answers, written the way a learner would
+import numpy as np  # noqa: E402
+
+
+def cosine_ok(a, b):
+    return a @ b / (np.linalg.norm(a) * np.linalg.norm(b))
+
+
+def _scores(vectors, target):
+    return vectors @ target / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(target))
+
+
+def neighbours_ok(vectors, words, word, k):
+    i = words.index(word)
+    s = _scores(vectors, vectors[i])
+    s[i] = -np.inf
+    return [words[j] for j in np.argsort(-s)[:k]]
+
+
+def analogy_ok(vectors, words, a, b, c):
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    ia, ib, ic = (words.index(w) for w in (a, b, c))
+    s = _scores(vectors, unit[ib] - unit[ia] + unit[ic])
+    s[[ia, ib, ic]] = -np.inf
+    return words[int(np.argmax(s))]
+
+
+def zipf_ok(freq):
+    return -np.polyfit(np.log(np.arange(1, len(freq) + 1)), np.log(freq), 1)[0]
+
+
+def unit_ok(n, m, generator):
+    g = torch.randn(n, m, generator=generator)
+    return g / g.norm(dim=1, keepdim=True)
+
+
+def msq_ok(U):
+    U = U / U.norm(dim=1, keepdim=True)
+    C = U @ U.T
+    n = len(U)
+    return (((C ** 2).sum() - n) / (n * (n - 1))).item()
+
+
+def welch_ok(n, m):
+    return max(n - m, 0) / (m * (n - 1))
+
+
+def pack_ok(n, m, steps, generator):
+    V = torch.randn(n, m, generator=generator, requires_grad=True)
+    opt = torch.optim.Adam([V], lr=0.02)
+    for _ in range(steps):
+        U = V / V.norm(dim=1, keepdim=True)
+        cost = ((U @ U.T) ** 2).sum()
+        opt.zero_grad()
+        cost.backward()
+        opt.step()
+    return (V / V.norm(dim=1, keepdim=True)).detach()
+
+
+@pytest.mark.parametrize("check, fn", [
+    (checks.check_cosine, cosine_ok),
+    (checks.check_neighbours, neighbours_ok),
+    (checks.check_analogy, analogy_ok),
+    (checks.check_zipf_exponent, zipf_ok),
+    (checks.check_unit_vectors, unit_ok),
+    (checks.check_mean_square_overlap, msq_ok),
+    (checks.check_welch_bound, welch_ok),
+    (checks.check_packing, pack_ok),
+])
+def test_reference_answers_pass_chapters_1_2(check, fn, capsys):
+    check(fn)
+    assert "\u2714" in capsys.readouterr().out
+
+
+def _neighbours_by(score, order=-1, keep_self=False):
+    def fn(vectors, words, word, k):
+        i = words.index(word)
+        s = score(vectors, vectors[i]).astype(float)
+        if not keep_self:
+            s[i] = -np.inf if order == -1 else np.inf
+        return [words[j] for j in np.argsort(order * s)[:k]]
+    return fn
+
+
+def _analogy_with(sign=1, exclude=True, cosine=True):
+    def fn(vectors, words, a, b, c):
+        unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+        ia, ib, ic = (words.index(w) for w in (a, b, c))
+        target = sign * (unit[ib] - unit[ia]) + unit[ic]
+        s = _scores(vectors, target) if cosine else vectors @ target
+        if exclude:
+            s[[ia, ib, ic]] = -np.inf
+        return words[int(np.argmax(s))]
+    return fn
+
+
+def _msq_variant(normalise=True, diagonal=False, square=True, denominator="pairs"):
+    def fn(U):
+        V = U / U.norm(dim=1, keepdim=True) if normalise else U
+        C = V @ V.T
+        C = C ** 2 if square else C
+        n = len(U)
+        if diagonal:
+            return C.mean().item()
+        off = C.sum() - torch.diagonal(C).sum()
+        return (off / (n * (n - 1) if denominator == "pairs" else n * n)).item()
+    return fn
+
+
+def _pack_variant(steps_used=None, normalise_result=True):
+    def fn(n, m, steps, generator):
+        U = pack_ok(n, m, steps if steps_used is None else steps_used, generator)
+        return U if normalise_result else U * 2
+    return fn
+
+
+WRONG_1_2 = [
+    (checks.check_cosine, lambda a, b: a @ b, "dot product"),
+    (checks.check_cosine, lambda a, b: a @ b / np.linalg.norm(a), "only one length"),
+    (checks.check_cosine, lambda a, b: a @ b / (a @ a * (b @ b)), "squared lengths"),
+    (checks.check_cosine, lambda a, b: 1 - cosine_ok(a, b), "distance"),
+    (checks.check_neighbours, _neighbours_by(_scores, keep_self=True), "itself"),
+    (checks.check_neighbours, _neighbours_by(lambda V, t: V @ t), "dot product"),
+    (checks.check_neighbours, _neighbours_by(_scores, order=1), "least"),
+    (checks.check_neighbours, lambda V, words, w, k: list(range(k)), "strings"),
+    (checks.check_neighbours, lambda V, words, w, k: neighbours_ok(V, words, w, k + 1), "k = 5"),
+    (checks.check_analogy, _analogy_with(exclude=False), "leave a, b and c out"),
+    (checks.check_analogy, _analogy_with(sign=-1), "wrong way"),
+    (checks.check_analogy, _analogy_with(cosine=False), "dot product"),
+    (checks.check_zipf_exponent, lambda f: -zipf_ok(f), "minus the slope"),
+    (checks.check_zipf_exponent, lambda f: -np.polyfit(np.log(np.arange(len(f))), np.log(f), 1)[0], "from 1"),
+    (checks.check_zipf_exponent, lambda f: -np.polyfit(np.log(f), np.log(np.arange(1, len(f) + 1)), 1)[0],
+     "horizontal axis"),
+    (checks.check_zipf_exponent, lambda f: -np.polyfit(np.arange(1, len(f) + 1), f, 1)[0], "logarithms"),
+    (checks.check_unit_vectors, lambda n, m, g: torch.randn(n, m, generator=g), "length 1"),
+    (checks.check_unit_vectors, lambda n, m, g: (lambda x: x / x.norm(dim=0, keepdim=True))(
+        torch.randn(n, m, generator=g)), "columns"),
+    (checks.check_unit_vectors, lambda n, m, g: unit_ok(n, m, None), "generator"),
+    (checks.check_unit_vectors, lambda n, m, g: (lambda x: x / x.norm(dim=1, keepdim=True))(
+        torch.rand(n, m, generator=g)), "torch.randn"),
+    (checks.check_unit_vectors, lambda n, m, g: (lambda x: x / x.norm(dim=1, keepdim=True))(
+        2 * torch.rand(n, m, generator=g) - 1), "corners of a cube"),
+    (checks.check_mean_square_overlap, _msq_variant(diagonal=True), "diagonal"),
+    (checks.check_mean_square_overlap, _msq_variant(denominator="n^2"), "n (n - 1) pairs"),
+    (checks.check_mean_square_overlap, _msq_variant(normalise=False), "not normalised"),
+    (checks.check_mean_square_overlap, _msq_variant(square=False), "square them"),
+    (checks.check_welch_bound, lambda n, m: (n - m) / (m * (n - 1)), "bound is 0"),
+    (checks.check_welch_bound, lambda n, m: np.sqrt(welch_ok(n, m)), "square root"),
+    (checks.check_welch_bound, lambda n, m: max(n - m, 0) / (m * n), "m (n - 1), not m n"),
+    (checks.check_welch_bound, lambda n, m: max(m - n, 0) / (n * (m - 1)) if n < m else (n - m) / (n * (m - 1)),
+     "swapped"),
+    (checks.check_packing, _pack_variant(steps_used=0), "did the vectors move"),
+    (checks.check_packing, _pack_variant(steps_used=3), "not yet within 1%"),
+    (checks.check_packing, _pack_variant(normalise_result=False), "unit vectors"),
+]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # some wrong answers take log(0) on purpose
+@pytest.mark.parametrize("check, fn, message", WRONG_1_2)
+def test_typical_mistakes_get_targeted_messages_chapters_1_2(check, fn, message):
+    with pytest.raises(AssertionError, match=re.escape(message)):
+        check(fn)
+
+
+@pytest.mark.parametrize("check, args", [
+    (checks.check_cosine, ()), (checks.check_neighbours, ()), (checks.check_analogy, ()),
+    (checks.check_zipf_exponent, ()), (checks.check_unit_vectors, ()),
+    (checks.check_mean_square_overlap, ()), (checks.check_welch_bound, ()), (checks.check_packing, ()),
+])
+def test_unsolved_exercises_say_not_implemented_chapters_1_2(check, args):
+    with pytest.raises(AssertionError, match="not implemented yet"):
+        check(_stub)

@@ -43,13 +43,25 @@ def test_course_provenance_says_how_to_regenerate(course):
             "seed", "wall_s", "steps", "batch", "E"} <= set(course["records"][0])
 
 
-def test_course_steps_are_enough(course):
-    """The 12,000-step repeats of alpha = 1 at gamma = +-1 give the same exponent as the grid's 3,000 steps."""
+def test_steps_comparison_is_recorded_and_used(course):
+    """alpha = 1 at gamma = +-1 trained for 3,000 and for 12,000 steps.
+
+    The represented fraction and the weak-regime prediction do not move with the
+    longer training, so the grid's 3,000 steps serve the phase diagram; the strong
+    regime's exponent does move (measured 0.85 -> 1.12), so the strong curves with
+    alpha <= 1 are trained for 12,000 steps and the checks use those.
+    """
     rows = {(r["gamma"], r["steps"]): r for r in results.table(course, alpha=1.0, s=0.0, distribution="power")
             if r["part"] in ("grid", "steps")}
+    S, L = sweep.COURSE_STEPS, sweep.COURSE_CHECK_STEPS
     for gamma in (-1.0, 1.0):
-        short, long = rows[(gamma, sweep.COURSE_STEPS)], rows[(gamma, sweep.COURSE_CHECK_STEPS)]
-        assert abs(short["alpha_m"] - long["alpha_m"]) <= 0.15, (gamma, short["alpha_m"], long["alpha_m"])
+        short, long = rows[(gamma, S)], rows[(gamma, L)]
+        assert max(abs(a - b) for a, b in zip(short["phi_half"], long["phi_half"])) <= 0.1
+    weak_s, weak_l = rows[(1.0, S)], rows[(1.0, L)]
+    assert max(abs(a - b) for a, b in zip(weak_s["weak_ratio"], weak_l["weak_ratio"])) <= 0.1
+    assert rows[(-1.0, L)]["alpha_m"] > rows[(-1.0, S)]["alpha_m"] + 0.1  # why the long runs exist
+    best = results.longest(results.table(course))
+    assert all(best[(g, a)]["steps"] == L for g in (-1.0, -0.5) for a in (0.0, 0.5, 1.0))
 
 
 def test_weak_prediction_is_reported_for_every_weak_curve(course):

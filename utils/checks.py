@@ -308,3 +308,294 @@ def check_phi_half(fn: Callable, seed: int = 0) -> None:
     if math.isclose(got, col, abs_tol=1e-6):
         raise AssertionError("you measured column norms; a feature is a row of W: use W.norm(dim=1).")
     raise AssertionError(f"expected {want:.3f} (share of rows with norm > 0.5), got {got:.3f}.")
+
+
+# ----------------------------------------------------------------------------- chapter 1: tokens as vectors
+
+def _number(out, what: str) -> float:
+    """The learner's answer as a Python float, or a clear message."""
+    if isinstance(out, (torch.Tensor, np.ndarray)) and np.size(out) == 1:
+        out = out.item()
+    try:
+        return float(out)
+    except (TypeError, ValueError):
+        raise AssertionError(f"{what} should return one number, got {type(out).__name__}") from None
+
+
+def _word_list(out, k: int, what: str) -> list[str]:
+    """The learner's list of k words, or a clear message."""
+    if isinstance(out, str) or not hasattr(out, "__iter__"):
+        raise AssertionError(f"{what} should return a list of {k} words, got {type(out).__name__}")
+    out = list(out)
+    if out and not all(isinstance(w, str) for w in out):
+        raise AssertionError(f"{what} should return the words themselves (strings), got {out[:3]!r}...: "
+                             "look each index up in `words`.")
+    if len(out) != k:
+        raise AssertionError(f"{what} should return k = {k} words, got {len(out)}")
+    return out
+
+
+def _synthetic_table(seed: int, size: int = 120, dim: int = 12) -> tuple[np.ndarray, list[str]]:
+    """Random word vectors with very different lengths, and their names w0, w1, ..."""
+    g = np.random.default_rng(seed)
+    vectors = g.normal(size=(size, dim)) * g.uniform(0.2, 5.0, size=(size, 1))
+    return vectors, [f"w{k}" for k in range(size)]
+
+
+def _ranked(vectors: np.ndarray, target: np.ndarray, exclude=(), cosine: bool = True) -> np.ndarray:
+    """Row indices sorted by similarity to target, highest first (cosine or plain dot product)."""
+    scores = vectors @ target
+    if cosine:
+        scores = scores / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(target))
+    scores = scores.astype(float)
+    scores[list(exclude)] = -np.inf
+    return np.argsort(-scores, kind="stable")
+
+
+def check_cosine(fn: Callable, seed: int = 0) -> None:
+    """Exercise: cosine_similarity(a, b) -> a.b / (|a| |b|)."""
+    g = np.random.default_rng(seed)
+    for _ in range(4):
+        d = int(g.integers(3, 60))
+        a, b = g.normal(size=d) * g.uniform(0.3, 4), g.normal(size=d) * g.uniform(0.3, 4)
+        na, nb = np.linalg.norm(a), np.linalg.norm(b)
+        want = a @ b / (na * nb)
+        got = _number(_call(fn, a.copy(), b.copy(), what="cosine_similarity"), "cosine_similarity")
+        if math.isclose(got, want, rel_tol=1e-5, abs_tol=1e-8):
+            continue
+        if math.isclose(got, a @ b, rel_tol=1e-5):
+            raise AssertionError("you returned the dot product a.b: divide it by the lengths |a| and |b| "
+                                 "(np.linalg.norm) so that only the angle counts.")
+        if math.isclose(got, a @ b / na, rel_tol=1e-5) or math.isclose(got, a @ b / nb, rel_tol=1e-5):
+            raise AssertionError("you divided by only one length: divide the dot product by |a| times |b|.")
+        if math.isclose(got, a @ b / (na * nb) ** 2, rel_tol=1e-5):
+            raise AssertionError("you divided by the squared lengths: |a| is np.linalg.norm(a), "
+                                 "the square root of a.a.")
+        if math.isclose(got, 1 - want, rel_tol=1e-5):
+            raise AssertionError("you returned 1 - cos, the cosine *distance*: return the similarity itself.")
+        raise AssertionError(f"for a = {np.round(a[:3], 3)}... expected {want:.5f}, got {got:.5f}.")
+    _passed("cosine_similarity matches a.b / (|a| |b|) on four random pairs.")
+
+
+def check_neighbours(fn: Callable, seed: int = 0) -> None:
+    """Exercise: nearest_neighbours(vectors, words, word, k) -> the k most cosine-similar words, word excluded."""
+    vectors, words = _synthetic_table(seed)
+    k = 5
+    for q in (3, 41, 97):
+        want = [words[i] for i in _ranked(vectors, vectors[q], exclude=[q])[:k]]
+        out = _call(fn, vectors.copy(), list(words), words[q], k, what="nearest_neighbours")
+        got = _word_list(out, k, "nearest_neighbours")
+        if got == want:
+            continue
+        if got[0] == words[q]:
+            raise AssertionError(f"the first neighbour of {words[q]!r} is {words[q]!r} itself: "
+                                 "leave the word itself out (its cosine with itself is always 1).")
+        if got == [words[i] for i in _ranked(vectors, vectors[q], exclude=[q], cosine=False)[:k]]:
+            raise AssertionError("your ranking follows the dot product, so long vectors win: divide by the "
+                                 "lengths (cosine similarity) before ranking.")
+        ranked = _ranked(vectors, vectors[q], exclude=[q])
+        if got == [words[i] for i in ranked[::-1][:k]] or got == [words[i] for i in ranked[-k - 1:-1][::-1]]:
+            raise AssertionError("you returned the *least* similar words: sort by similarity in decreasing "
+                                 "order (np.argsort(-scores)).")
+        if sorted(got) == sorted(want):
+            raise AssertionError("the right words in the wrong order: most similar first.")
+        raise AssertionError(f"the {k} nearest neighbours of {words[q]!r} should be {want}, got {got}.")
+    _passed("nearest_neighbours ranks by cosine similarity and leaves the word itself out.")
+
+
+def _analogy_case(seed: int) -> tuple[np.ndarray, list[str], tuple[int, int, int], dict]:
+    """Words where a and b are close, d = c + (b - a) + noise, a decoy c - (b - a), and one very long word."""
+    vectors, words = _synthetic_table(seed, size=80, dim=20)
+    g = np.random.default_rng(seed + 1)
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    a, b, c, d, decoy, long_word = 0, 1, 2, 3, 4, 5
+    shift = 0.3 * _unit(g.normal(size=20))
+    noise = lambda: 0.5 * _unit(g.normal(size=20))  # noqa: E731
+    unit[b] = _unit(unit[a] + shift)
+    unit[d] = _unit(unit[c] + shift + noise())
+    unit[decoy] = _unit(unit[c] - shift + noise())
+    unit[long_word] = _unit(0.6 * unit[c] + g.normal(size=20) / np.sqrt(20))
+    vectors = unit * g.uniform(0.5, 1.5, size=(len(unit), 1))
+    vectors[long_word] *= 30
+    return vectors, words, (a, b, c), {"answer": d, "decoy": decoy, "long": long_word}
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v)
+
+
+def check_analogy(fn: Callable, seed: int = 0) -> None:
+    """Exercise: solve_analogy(vectors, words, a, b, c) -> the word nearest in cosine to e_b - e_a + e_c."""
+    vectors, words, (a, b, c), roles = _analogy_case(seed)
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    target = unit[b] - unit[a] + unit[c]
+    want = words[_ranked(vectors, target, exclude=[a, b, c])[0]]
+    out = _call(fn, vectors.copy(), list(words), words[a], words[b], words[c], what="solve_analogy")
+    if not isinstance(out, str):
+        raise AssertionError(f"solve_analogy should return one word (a string), got {type(out).__name__}")
+    if out == want:
+        _passed(f"solve_analogy: {words[a]} is to {words[b]} as {words[c]} is to {out}.")
+        return
+    if out in (words[a], words[b], words[c]):
+        raise AssertionError(f"you returned {out!r}, one of the three question words: leave a, b and c out "
+                             "of the candidates (the target b - a + c is usually closest to b or c).")
+    if out == words[roles["decoy"]]:
+        raise AssertionError("you went the wrong way: the target is b - a + c (add the step from a to b to c), "
+                             "not a - b + c.")
+    if out == words[roles["long"]]:
+        raise AssertionError(f"you returned {out!r}, a word with a very long vector: compare directions with the "
+                             "cosine similarity, not the plain dot product.")
+    raise AssertionError(f"expected {want!r} (nearest in cosine to e_b - e_a + e_c), got {out!r}.")
+
+
+def check_zipf_exponent(fn: Callable, seed: int = 0) -> None:
+    """Exercise: zipf_exponent(freq) -> alpha, minus the slope of log p against log rank (ranks from 1)."""
+    from .fits import fit_power_law
+
+    g = np.random.default_rng(seed)
+    for alpha in (0.8, 1.15, 1.6):
+        ranks = np.arange(1, 2001)
+        freq = ranks ** -alpha * np.exp(g.normal(scale=0.1, size=ranks.size))
+        freq = np.sort(freq / freq.sum())[::-1]
+        want = fit_power_law(ranks, freq).exponent
+        try:
+            out = _call(fn, freq.copy(), what="zipf_exponent")
+        except AssertionError as err:
+            if "not implemented" in str(err):
+                raise
+            raise AssertionError(f"{err}. If a rank is 0, log(0) = -infinity breaks the fit: "
+                                 "ranks count from 1.") from None
+        got = _number(out, "zipf_exponent")
+        if not math.isfinite(got):
+            raise AssertionError(f"zipf_exponent returned {got}: is a rank 0 in your fit? log(0) is -infinity; "
+                                 "ranks count from 1.")
+        if math.isclose(got, want, rel_tol=1e-3):
+            continue
+        if math.isclose(got, -want, rel_tol=1e-3):
+            raise AssertionError(f"you returned the slope {got:.3f}; alpha is minus the slope (positive: "
+                                 "frequencies fall with rank).")
+        if math.isclose(got, 1 / want, rel_tol=0.05) or math.isclose(got, -1 / want, rel_tol=0.05):
+            raise AssertionError("you fitted log i against log p: put the rank on the horizontal axis, "
+                                 "np.polyfit(np.log(ranks), np.log(freq), 1).")
+        if abs(got) < 0.05 or got > 5:
+            raise AssertionError(f"got {got:.4g}: fit a straight line to the logarithms of rank and frequency, "
+                                 "not to the raw numbers.")
+        raise AssertionError(f"for frequencies falling like i^-{alpha} expected alpha = {want:.3f}, got {got:.3f}.")
+    _passed("zipf_exponent recovers alpha for three synthetic Zipf laws.")
+
+
+# ----------------------------------------------------------------------------- chapter 2: high dimensions
+
+def check_unit_vectors(fn: Callable, seed: int = 0) -> None:
+    """Exercise: random_unit_vectors(n, m, generator) -> (n, m) directions uniform on the sphere."""
+    n, m = 20_000, 2
+    U = _as_tensor(_call(fn, n, m, _rng(seed), what="random_unit_vectors"), "random_unit_vectors").double()
+    if U.shape != (n, m):
+        raise AssertionError(f"expected shape (n, m) = ({n}, {m}), got {tuple(U.shape)}")
+    norms = U.norm(dim=1)
+    if not torch.allclose(norms, torch.ones_like(norms), atol=1e-4):
+        if torch.allclose(U.norm(dim=0), torch.ones(m, dtype=U.dtype), atol=1e-4):
+            raise AssertionError("your columns have length 1, not your rows: each row is a vector, "
+                                 "normalise with norm(dim=1, keepdim=True).")
+        raise AssertionError("the rows do not have length 1: divide each row by its norm.")
+    again = _as_tensor(_call(fn, n, m, _rng(seed), what="random_unit_vectors"), "random_unit_vectors").double()
+    if not torch.equal(U, again):
+        raise AssertionError("the same seed gave different vectors: draw every random number from the "
+                             "`generator` argument (generator=generator).")
+    if U.mean(dim=0).abs().max() > 0.05:
+        raise AssertionError("the directions are lopsided (their mean is far from 0): torch.rand draws from "
+                             "[0, 1), so every coordinate is positive. Use torch.randn.")
+    angle = torch.atan2(U[:, 1], U[:, 0])
+    if torch.cos(4 * angle).mean().abs() > 0.05:
+        raise AssertionError("the directions are not uniform: too many point toward the corners of a cube. "
+                             "Normalising uniform draws from a cube does not give uniform directions; "
+                             "normalising normal draws (torch.randn) does.")
+    V = _as_tensor(_call(fn, 4000, 50, _rng(seed + 1), what="random_unit_vectors"), "random_unit_vectors")
+    ratio = 50 * (V[:2000] * V[2000:]).sum(1).pow(2).mean().item()
+    if abs(ratio - 1) > 0.15:
+        raise AssertionError(f"in m = 50 dimensions, m times the mean square overlap of your vectors is "
+                             f"{ratio:.3f}; for uniform directions it is 1.")
+    _passed("random_unit_vectors gives unit rows, reproducible from the seed, uniform in direction.")
+
+
+def check_mean_square_overlap(fn: Callable, seed: int = 0) -> None:
+    """Exercise: mean_square_overlap(U) -> mean over i != j of squared cosines of rows."""
+    from . import geometry
+
+    g = _rng(seed)
+    U = torch.randn(40, 6, generator=g) * (0.3 + 3 * torch.rand(40, 1, generator=g))
+    want = geometry.mean_square_overlap(U)
+    got = _number(_call(fn, U.clone(), what="mean_square_overlap"), "mean_square_overlap")
+    if math.isclose(got, want, rel_tol=1e-4):
+        _passed(f"mean_square_overlap = {got:.5f} matches (1/m = {1 / 6:.5f} for random directions).")
+        return
+    n = len(U)
+    C = geometry.normalise_rows(U) @ geometry.normalise_rows(U).T
+    raw = (U @ U.T).double()
+    if math.isclose(got, (C ** 2).mean().item(), rel_tol=1e-4):
+        raise AssertionError("you included the diagonal (i = j, where the overlap is 1): average over the "
+                             "n (n - 1) pairs with i != j only.")
+    if math.isclose(got, ((C ** 2).sum().item() - n) / n ** 2, rel_tol=1e-4):
+        raise AssertionError("you left out the diagonal but still divided by n^2: there are n (n - 1) "
+                             "pairs with i != j.")
+    off = ~torch.eye(n, dtype=torch.bool)
+    if any(math.isclose(got, v, rel_tol=1e-4) for v in ((raw ** 2)[off].mean().item(), (raw ** 2).mean().item())):
+        raise AssertionError("your rows are not normalised: divide each overlap by the lengths of both rows "
+                             "(or normalise the rows first).")
+    if abs(got) < 0.5 * want and any(math.isclose(got, v, rel_tol=1e-3, abs_tol=1e-6)
+                                     for v in (C[off].mean().item(), C.mean().item())):
+        raise AssertionError("you averaged the overlaps themselves, which cancel out around 0: square them first.")
+    raise AssertionError(f"expected {want:.5f}, got {got:.5f}.")
+
+
+def check_welch_bound(fn: Callable) -> None:
+    """Exercise: welch_bound(n, m) -> (n - m) / (m (n - 1)), and 0 when n <= m."""
+    from . import geometry
+
+    for n, m in ((200, 20), (9, 8), (1000, 64), (5, 5), (10, 30)):
+        want = geometry.welch_bound(n, m)
+        got = _number(_call(fn, n, m, what="welch_bound"), "welch_bound")
+        if math.isclose(got, want, rel_tol=1e-6, abs_tol=1e-12):
+            continue
+        if n <= m:
+            raise AssertionError(f"for n = {n} <= m = {m} the vectors can all be perpendicular, so the bound is 0; "
+                                 f"got {got:.4g}. Return max(n - m, 0) / (m (n - 1)).")
+        if math.isclose(got, math.sqrt(want), rel_tol=1e-6):
+            raise AssertionError("you returned the square root: the bound is on the *squared* overlap, "
+                                 "(n - m) / (m (n - 1)).")
+        if math.isclose(got, (n - m) / (m * n), rel_tol=1e-6):
+            raise AssertionError("the denominator is m (n - 1), not m n.")
+        if math.isclose(got, (m - n) / (n * (m - 1)), rel_tol=1e-6) or math.isclose(got, (n - m) / (n * (m - 1)),
+                                                                                 rel_tol=1e-6):
+            raise AssertionError("n and m are swapped: n is the number of vectors, m the dimension; "
+                                 "the bound is (n - m) / (m (n - 1)).")
+        raise AssertionError(f"for n = {n}, m = {m} expected {want:.6f}, got {got:.6f}.")
+    _passed("welch_bound is right, including the case n <= m.")
+
+
+def check_packing(fn: Callable, seed: int = 0) -> None:
+    """Exercise: pack_vectors(n, m, steps, generator) -> n unit rows within 1% of the Welch bound."""
+    from . import geometry
+
+    n, m, steps = 60, 12, 500
+    with geometry.single_thread():  # small matrices: one thread is faster, and much faster on a busy machine
+        U = _as_tensor(_call(fn, n, m, steps, _rng(seed), what="pack_vectors"), "pack_vectors").double()
+    if U.shape != (n, m):
+        raise AssertionError(f"expected shape (n, m) = ({n}, {m}), got {tuple(U.shape)}")
+    norms = U.norm(dim=1)
+    if not torch.allclose(norms, torch.ones_like(norms), atol=1e-3):
+        raise AssertionError(f"the rows should be unit vectors, but their lengths run from {norms.min():.3f} to "
+                             f"{norms.max():.3f}: normalise the rows of the result (and inside the cost, so the "
+                             "optimiser cannot shrink the vectors instead of turning them).")
+    bound, msq = geometry.welch_bound(n, m), geometry.mean_square_overlap(U)
+    if msq <= bound * 1.01:
+        _passed(f"pack_vectors: mean square overlap {msq:.5f}, {msq / bound - 1:.2%} above the Welch bound "
+                f"{bound:.5f} (random: about {1 / m:.5f}).")
+        return
+    if msq > 0.97 / m:
+        raise AssertionError(f"the mean square overlap is {msq:.5f}, as for random vectors (1/m = {1 / m:.5f}): "
+                             "did the vectors move? Check that the cost is computed from the parameters, that "
+                             "you call backward() and optimizer.step(), and that you return the optimised vectors.")
+    raise AssertionError(f"the mean square overlap is {msq:.5f}, {msq / bound - 1:.1%} above the Welch bound "
+                         f"{bound:.5f}: better than random, not yet within 1%. Take more steps or a larger "
+                         "learning rate (Adam with lr around 0.01 to 0.05 works well).")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import torch
 
 from . import _validate as check
+from . import geometry
 from .data import U_SQUARE_MEAN, sample_dense
 from .models import forward
 
@@ -60,12 +61,11 @@ def overlaps(W, threshold: float = REPRESENTED) -> torch.Tensor:
 
 def mean_square_overlap(W, threshold: float = REPRESENTED) -> float:
     """Mean over pairs i != j of represented rows of the squared cosine; NaN if fewer than 2 rows."""
-    C = overlaps(W, threshold)
-    k = C.shape[0]
-    if k < 2:
-        return float("nan")
-    off = (C * C).sum() - (torch.diagonal(C) ** 2).sum()
-    return (off / (k * (k - 1))).item()
+    W = _weights(W)
+    if W.dim() != 2:
+        raise ValueError(f"W must be one model's (n, m) matrix, got {tuple(W.shape)}")
+    rows = W[torch.linalg.vector_norm(W, dim=1) > check.finite_float("threshold", threshold, low=0.0)]
+    return geometry.mean_square_overlap(rows) if len(rows) >= 2 else float("nan")
 
 
 def unrepresented_loss(W, p, threshold: float = REPRESENTED) -> float:
