@@ -44,6 +44,13 @@ def _figure(ncols: int = 1, width: float = 5.0, height: float = 3.4, **kw):
     return fig, list(axes.ravel())
 
 
+def _ticks_at(ax, values) -> None:
+    """On a log x axis, label the plotted values themselves (not 6 x 10^0 or crowded minor ticks)."""
+    values = sorted(values)
+    ax.set_xticks(values, [f"{v:g}" for v in values])
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+
+
 def _numpy(a) -> np.ndarray:
     return a.detach().cpu().numpy() if hasattr(a, "detach") else np.asarray(a)
 
@@ -167,9 +174,8 @@ def summary_vs(x: Sequence[float], series: Mapping[str, Sequence[float]], xlabel
         ax.plot(x, y, "o-", label=label, color=color, lw=1.5, ms=4)
     ax.set_xscale("log" if logx else "linear")
     ax.set_yscale("log" if logy else "linear")
-    if logx:  # label the plotted settings themselves, not crowded minor ticks
-        ax.set_xticks(list(x), [f"{v:g}" for v in x])
-        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    if logx:
+        _ticks_at(ax, x)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
@@ -322,9 +328,7 @@ def loss_vs_width(panels: Mapping[str, Mapping[str, tuple[Sequence[float], Seque
             ax.plot(ms, fit(ms), "--", color=color, lw=1)
         ax.set_xscale("log")
         ax.set_yscale("log")
-        widths = sorted({m for ms, _ in series.values() for m in ms})
-        ax.set_xticks(widths, [f"{m:g}" for m in widths])  # the widths themselves, not 6 x 10^0
-        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+        _ticks_at(ax, {m for ms, _ in series.values() for m in ms})
         ax.set_xlabel("width m")
         ax.set_ylabel(ylabel)
         ax.set_title(title)
