@@ -75,6 +75,42 @@ def _sweep_report(args) -> int:
     return 0
 
 
+def _lm_family(args) -> int:
+    from . import lm
+
+    path = lm.run_family(args.preset, args.out, progress=False if args.quiet else None, argv=args.argv)
+    doc = lm.load_family(path)
+    for r in doc["records"]:
+        print(f"width {r['width']:4d} seed {r['seed']}: val_loss {r['val_loss']:.3f} "
+              f"(init {r['val_loss_init']:.3f}), m x mean square overlap {r['trained']['m_msq']:.2f} "
+              f"(init {r['init']['m_msq']:.2f}), {r['wall_s']:.0f} s")
+    print(f"{path}: {len(doc['records'])} model(s)")
+    return 0
+
+
+def _lm_parser(sub):
+    from .lm import LM_PRESETS
+
+    lines = [f"  {p.name}: widths {', '.join(map(str, p.widths))}"
+             + (f" (and seed 1 at {', '.join(map(str, p.second_seed))})" if p.second_seed else "")
+             + f"; {p.layers} layers, BPE vocabulary {p.vocab_size}, context {p.context}, "
+             f"{p.steps} steps of {p.batch} windows ({p.tokens / 1e6:.1f} M tokens per model)"
+             for p in LM_PRESETS.values()]
+    s = sub.add_parser(
+        "lm-family", help="train the tiny language models of chapter 7 (resumable)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Train a family of tiny GPT-2 models of growing width on Shakespeare's plays (a "
+        "byte-level BPE vocabulary is learnt first) and write one record per model to DIR/lm.json: "
+        "validation loss, and the overlap statistics of the token matrix trained and at "
+        "initialisation; the trained token matrices go to DIR/unembeddings.npz. Stop it at any time "
+        "and run the same command again: finished models are kept (a model in progress starts over)."
+        "\n\npresets (full: under 30 minutes on 2 CPU cores; quick: under 3):\n" + "\n".join(lines))
+    s.add_argument("--preset", required=True, choices=list(LM_PRESETS), help="which family (see above)")
+    s.add_argument("--out", help="output directory (default: data/lm-PRESET)")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=_lm_family)
+
+
 def _sweep_parser(sub):
     from .sweep import PRESETS, preset
 
@@ -117,6 +153,7 @@ def _report_parser():
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    from .lm import LMError
     from .sweep import SweepError
 
     try:
@@ -128,7 +165,7 @@ def main(argv=None) -> int:
             args = _parser().parse_args(argv)
         args.argv = argv
         return args.func(args)
-    except SweepError as e:
+    except (SweepError, LMError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except ValueError as e:  # bad settings, e.g. --device cuda without a GPU
@@ -152,6 +189,7 @@ def _parser():
     e.add_argument("--check", action="store_true", help="only report whether exercises/ is stale")
     e.set_defaults(func=_exercises)
     _sweep_parser(sub)
+    _lm_parser(sub)
     f = sub.add_parser("figures", help="draw the sweep figures of chapter 6 from a sweep directory",
                        description="Redraw every sweep figure (loss against width for three data shapes, "
                        "the phi_1/2 phase map, fitted exponents and their R^2, the density sweep) from "

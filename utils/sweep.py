@@ -314,7 +314,7 @@ def run(name: str, out: str | Path | None = None, device: str = "cpu", shard: st
     run_info.update(device=device, groups_to_train=len(todo))
     doc["runs"].append(run_info)
     _write_atomic(path, doc)
-    bar = _bar(pr.model_steps(todo), progress, name)
+    bar = _bar_factory(pr.model_steps(todo), progress, f"sweep {name}")
     t_run = time.time()
     for i, group in enumerate(todo):
         if stop_after is not None and i >= stop_after:
@@ -338,14 +338,15 @@ def run(name: str, out: str | Path | None = None, device: str = "cpu", shard: st
     return path
 
 
-def _bar(total: int, progress: bool | None, name: str):
+def _bar_factory(total: int, progress: bool | None, desc: str, unit: str = "model-step"):
+    """A tqdm bar with a time estimate on stderr, or None when progress is off (tests, COURSE_QUIET=1)."""
     from .train import _show_progress
 
     if not _show_progress(progress):
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=f"sweep {name}", unit="model-step", unit_scale=True, file=sys.stderr,
+    return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, file=sys.stderr,
                 smoothing=0.05, mininterval=1.0)
 
 
