@@ -117,6 +117,7 @@ class StackTrainer:
     each, but independent models keep both busy. Every model's numbers are the
     same however the stack is split (each uses its own generator and
     single-threaded kernels). Decay and Adam then update the whole stack.
+    A stack that is not split (one model, or workers=1) runs on one core.
     """
 
     def __init__(self, p: torch.Tensor, gamma: float | Sequence[float], config: TrainConfig | None = None,
@@ -149,9 +150,17 @@ class StackTrainer:
 
     def step(self, step: int, need_loss: bool = True) -> torch.Tensor | None:
         """Step number `step` (0-based) of the schedule: sample, gradients, decay, Adam."""
-        if self.pool is None:
-            return self._update(step, *self._grads(0, need_loss))
         threads = torch.get_num_threads()
+        if self.pool is None:
+            if self.W.device.type != "cpu":
+                return self._update(step, *self._grads(0, need_loss))
+            # one model on CPU: one core. Its matrices are small, so a second OpenMP thread gains little
+            # and, on a busy machine, stalls every step at a barrier (measured 16x slower under load)
+            torch.set_num_threads(1)
+            try:
+                return self._update(step, *self._grads(0, need_loss))
+            finally:
+                torch.set_num_threads(threads)
         # one core per worker (MKL's setting is global); the main thread's decay and
         # Adam stay on one core too, or its idle OpenMP thread spins on the workers' cores
         torch.set_num_threads(1)
