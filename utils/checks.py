@@ -168,6 +168,34 @@ def _as_tensor(out, what: str) -> torch.Tensor:
     return out.detach().float()
 
 
+_LEARNER: dict[str, int | None] = {"seed": None}
+
+
+def set_learner(learner: str | int | None) -> int | None:
+    """Give this learner their own variant of every self-check: other inputs, hence other expected answers.
+
+    Pass a student id (any text or number) in the first cell of an exercise notebook; the same id always
+    gives the same variant. The environment variable COURSE_LEARNER does the same without editing the
+    notebook (e.g. when grading). None goes back to the default variant. Returns the variant's seed.
+    """
+    if learner is None or learner == "":
+        _LEARNER["seed"] = None
+    else:
+        import zlib
+
+        _LEARNER["seed"] = 1 + zlib.crc32(str(learner).strip().encode()) % (2 ** 31 - 2)
+    return _LEARNER["seed"]
+
+
+def variant_seed(seed: int | None = None) -> int:
+    """The seed a self-check uses: an explicit `seed`, else the learner's (set_learner or COURSE_LEARNER), else 0."""
+    if seed is not None:
+        return int(seed)
+    if _LEARNER["seed"] is None and os.environ.get("COURSE_LEARNER"):
+        set_learner(os.environ["COURSE_LEARNER"])
+    return _LEARNER["seed"] or 0
+
+
 def _rng(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
@@ -599,3 +627,613 @@ def check_packing(fn: Callable, seed: int = 0) -> None:
     raise AssertionError(f"the mean square overlap is {msq:.5f}, {msq / bound - 1:.1%} above the Welch bound "
                          f"{bound:.5f}: better than random, not yet within 1%. Take more steps or a larger "
                          "learning rate (Adam with lr around 0.01 to 0.05 works well).")
+
+
+# ----------------------------------------------------------------------------- chapter 7: language models
+
+def check_token_matrix(fn: Callable, seed: int = 0) -> None:
+    """Exercise: token_matrix(model) -> the (vocab, width) unembedding of a Hugging Face causal LM."""
+    from . import lm
+
+    g = np.random.default_rng(seed)
+    for width, vocab in ((16, 300), (24, int(g.integers(280, 400)))):
+        model = lm.tiny_gpt2(width, vocab, layers=1, heads=4, context=32, seed=int(g.integers(1000)))
+        want = lm.unembedding(model)
+        got = _as_tensor(_call(fn, model, what="token_matrix"), "token_matrix")
+        if got.shape == want.T.shape and got.shape != want.shape:
+            raise AssertionError(f"got shape {tuple(got.shape)}: transpose it, one row per token (vocab, width).")
+        if got.shape == (32, width):
+            raise AssertionError("these are the position embeddings (one row per position): the token matrix "
+                                 "is model.get_output_embeddings().weight.")
+        if got.shape != want.shape:
+            raise AssertionError(f"expected (vocab, width) = {tuple(want.shape)}, got {tuple(got.shape)}")
+        if not torch.allclose(got, want):
+            raise AssertionError("right shape, wrong values: use model.get_output_embeddings().weight.")
+    _passed("token_matrix returns the unembedding, one row per token, for two tiny GPT-2 models.")
+
+
+def check_overlap_ratio(fn: Callable, seed: int = 0) -> None:
+    """Exercise: overlap_ratio(U) -> m times the mean over pairs i != j of cos^2(U_i, U_j)."""
+    from .geometry import overlap_ratio
+
+    g = _rng(seed)
+    n, m = 300, 20
+    U = torch.randn(n, m, generator=g) * torch.rand(n, 1, generator=g).mul(3).add(0.2)  # unequal norms
+    U[:, 0] += 1.5  # a shared direction, so the answer is not 1
+    want = overlap_ratio(U)
+    got = _call(fn, U.clone(), what="overlap_ratio")
+    try:
+        got = float(got)
+    except (TypeError, ValueError):
+        raise AssertionError(f"overlap_ratio should return one number, got {type(got).__name__}") from None
+    if abs(got - want) <= 1e-3 * want:
+        return _passed(f"overlap_ratio = {got:.4f}, as expected (random rows give 1; these share a direction).")
+    if abs(got - want / m) <= 1e-3 * want / m:
+        raise AssertionError("you returned the mean square overlap itself: multiply by the width m.")
+    with_diag = (want / m * (n - 1) + 1) / n * m
+    if abs(got - with_diag) <= 1e-3 * with_diag:
+        raise AssertionError("the pairs i = j (cosine 1) are included: average over i != j only.")
+    raw = ((U @ U.T) ** 2).sum().sub((U.norm(dim=1) ** 4).sum()).div(n * (n - 1)).item() * m
+    if abs(got - raw) <= 1e-3 * raw:
+        raise AssertionError("the rows are not normalised: divide each row by its norm before the dot products "
+                             "(cosines, not raw overlaps).")
+    raise AssertionError(f"expected {want:.4f}, got {got:.4f}: normalise the rows, square the cosines of all "
+                         "pairs i != j, average, and multiply by m.")
+
+
+def check_offset_fit(fn: Callable, seed: int = 0) -> None:
+    """Exercise: fit_with_offset(widths, losses) -> (L0, A, a) for losses = L0 + A * widths^-a."""
+    g = np.random.default_rng(seed)
+    widths = np.array([16, 32, 64, 128, 256, 512], dtype=float)
+    L0, A, a = float(g.uniform(1.5, 3.0)), float(g.uniform(3, 8)), float(g.uniform(0.4, 1.2))
+    losses = L0 + A * widths ** -a
+    got = _call(fn, widths.copy(), losses.copy(), what="fit_with_offset")
+    try:
+        gL0, gA, ga = (float(v) for v in got)
+    except (TypeError, ValueError):
+        raise AssertionError("fit_with_offset should return three numbers (L0, A, a)") from None
+    if abs(gL0) < 1e-6 and abs(ga - a) > 0.05:
+        raise AssertionError("L0 came out as 0: that is a plain power law. Search over L0 too (it is the "
+                             "loss the widest models approach).")
+    if ga < 0:
+        raise AssertionError(f"a = {ga:.3f} is negative: the loss should FALL with width, A * m^(-a) with a > 0.")
+    if abs(ga - a) > 0.03 or abs(gL0 - L0) > 0.02 * L0:
+        raise AssertionError(f"on noise-free data with L0 = {L0:.3f}, a = {a:.3f} you found L0 = {gL0:.3f}, "
+                             f"a = {ga:.3f}: refine your search around the best point.")
+    _passed(f"fit_with_offset recovers L0 = {L0:.3f}, A = {A:.3f}, a = {a:.3f} from noise-free data.")
+
+
+def check_implied_exponent(fn: Callable, seed: int = 0) -> None:
+    """Exercise: implied_width_exponent(widths, layers, alpha_N) -> slope of -log(A N^-alpha_N) in log m."""
+    g = np.random.default_rng(seed)
+    alpha_N = float(g.uniform(0.25, 0.4))
+    widths = np.array([256, 512, 1024, 2048, 4096], dtype=float)
+    cases = {"a fixed aspect ratio (layers = width / 64)": (widths / 64, 3 * alpha_N),
+             "a fixed depth (12 layers)": (np.full_like(widths, 12.0), 2 * alpha_N)}
+    for what, (layers, want) in cases.items():
+        got = _call(fn, widths.copy(), layers.copy(), alpha_N, what="implied_width_exponent")
+        try:
+            got = float(got)
+        except (TypeError, ValueError):
+            raise AssertionError("implied_width_exponent should return one number") from None
+        if abs(got + want) < 1e-3:
+            raise AssertionError("the sign is flipped: return the exponent a in m^(-a), a positive number.")
+        if abs(got - want) > 1e-3:
+            raise AssertionError(f"for {what} and alpha_N = {alpha_N:.3f} expected {want:.4f}, got {got:.4f}: "
+                                 "N = 12 m^2 l; fit log(N^-alpha_N) against log m.")
+    _passed(f"implied_width_exponent gives 3 alpha_N at a fixed aspect ratio and 2 alpha_N at a fixed depth "
+            f"(alpha_N = {alpha_N:.3f}).")
+
+
+# ---- chapter 6: the 1/m law
+
+def _ch6_pair(out, what: str) -> tuple[float, float]:
+    """The learner's (alpha_m, r2) as two floats, or a clear message."""
+    if isinstance(out, (str, bytes)) or not hasattr(out, "__len__") or len(out) != 2:
+        raise AssertionError(f"{what} should return two numbers, (alpha_m, r2); got {out!r}")
+    return _number(out[0], what), _number(out[1], what)
+
+
+def _ch6_curve(seed: int, alpha_m: float, noise: float = 0.08) -> list[dict]:
+    """Sweep-like records of one curve: loss ~ m^-alpha_m with noise, train_loss deliberately different."""
+    g = np.random.default_rng(seed)
+    widths = [10, 15, 25, 39, 63, 100]
+    recs = [dict(m=m, final_loss=float(2e-2 * m ** -alpha_m * math.exp(g.normal(scale=noise))),
+                 train_loss=float(3e-2 * m ** (-alpha_m / 2)), gamma=-1.0, alpha=1.0) for m in widths]
+    g.shuffle(recs)
+    return recs
+
+
+def check_fit_exponent(fn: Callable, seed: int = 0) -> None:
+    """Exercise: fit_exponent(records) -> (alpha_m, r2) of final_loss ~ m^-alpha_m on log-log axes."""
+    from .fits import fit_power_law
+
+    for k, alpha_m in enumerate((1.0, 0.35, 1.6)):
+        recs = _ch6_curve(seed + k, alpha_m)
+        ms = np.array([r["m"] for r in recs], float)
+        L = np.array([r["final_loss"] for r in recs])
+        want = fit_power_law(ms, L)
+        got_a, got_r2 = _ch6_pair(_call(fn, [dict(r) for r in recs], what="fit_exponent"), "fit_exponent")
+        if math.isclose(got_a, want.exponent, rel_tol=1e-3, abs_tol=1e-4) and math.isclose(got_r2, want.r2,
+                                                                                          abs_tol=1e-4):
+            continue
+        if math.isclose(got_a, -want.exponent, rel_tol=1e-3):
+            raise AssertionError(f"you returned the slope {got_a:.3f}; alpha_m is minus the slope (loss ~ m^-alpha_m "
+                                 "falls with m, so alpha_m > 0).")
+        train = fit_power_law(ms, [r["train_loss"] for r in recs])
+        if math.isclose(got_a, train.exponent, rel_tol=1e-3) or math.isclose(got_a, -train.exponent, rel_tol=1e-3):
+            raise AssertionError("you fitted train_loss; the course fits final_loss, the loss on fresh samples "
+                                 "that training never saw.")
+        raw = -np.polyfit(ms, L, 1)[0]
+        if math.isclose(got_a, raw, rel_tol=1e-3) or math.isclose(got_a, -raw, rel_tol=1e-3):
+            raise AssertionError("you fitted a line to the raw numbers; a power law is a straight line between "
+                                 "the logarithms: np.polyfit(np.log(m), np.log(loss), 1).")
+        swapped = np.polyfit(np.log(L), np.log(ms), 1)[0]
+        if any(math.isclose(got_a, v, rel_tol=1e-3) for v in (swapped, -swapped, 1 / swapped, -1 / swapped)):
+            raise AssertionError("you put the loss on the horizontal axis: fit log(loss) against log(m), "
+                                 "np.polyfit(np.log(m), np.log(loss), 1).")
+        if not math.isclose(got_a, want.exponent, rel_tol=1e-3, abs_tol=1e-4):
+            raise AssertionError(f"expected alpha_m = {want.exponent:.4f} for this curve, got {got_a:.4f}.")
+        if math.isclose(got_r2, math.sqrt(want.r2), abs_tol=1e-4):
+            raise AssertionError("your R^2 is the correlation coefficient r: square it.")
+        resid = np.log(L) - np.log(want(ms))
+        if math.isclose(got_r2, float(np.sum(resid ** 2)), rel_tol=1e-3):
+            raise AssertionError("you returned the residual sum of squares; R^2 = 1 - (that sum) / "
+                                 "(sum of squared deviations of log(loss) from its mean).")
+        raise AssertionError(f"alpha_m is right but R^2 should be {want.r2:.4f}, got {got_r2:.4f}: compute it on "
+                             "the logarithms, 1 - sum(residual^2) / sum((log L - mean log L)^2).")
+    _passed("fit_exponent recovers alpha_m and R^2 for three synthetic curves (records in any order).")
+
+
+def check_flip_gamma(fn: Callable) -> None:
+    """Exercise: flip_gamma(gammas, phis) -> gamma where phi_1/2 first falls through 1/2, interpolated (NaN if never)."""
+    from .results import crossing
+
+    x = np.linspace(-1, 1, 9)
+    cases = [([-1.0, -0.5, 0.0, 0.5, 1.0], [1.0, 0.96, 0.34, 0.0, 0.0]),
+             ([-1.0, -0.5, 0.0, 0.5, 1.0], [1.0, 1.0, 0.88, 0.04, 0.01]),
+             (list(x), list(1 / (1 + np.exp(8 * (x - 0.3)))))]
+    for gammas, phis in cases:
+        want = crossing(gammas, phis, 0.5)
+        got = _number(_call(fn, list(gammas), list(phis), what="flip_gamma"), "flip_gamma")
+        if math.isclose(got, want, abs_tol=1e-6):
+            continue
+        i = next(k for k in range(len(phis) - 1) if phis[k] >= 0.5 > phis[k + 1])
+        g0, g1 = gammas[i], gammas[i + 1]
+        if any(math.isclose(got, v, abs_tol=1e-9) for v in phis):
+            raise AssertionError("you returned a value of phi_1/2; return the gamma at which phi_1/2 crosses 1/2.")
+        if math.isclose(got, g0, abs_tol=1e-9) or math.isclose(got, g1, abs_tol=1e-9):
+            raise AssertionError(f"you returned the grid point {got:g}; the crossing lies between {g0:g} and "
+                                 f"{g1:g}: interpolate linearly between them.")
+        if math.isclose(got, (g0 + g1) / 2, abs_tol=1e-9):
+            raise AssertionError("you returned the midpoint of the two grid points; weight it by how far each "
+                                 "phi_1/2 lies from 1/2 (linear interpolation).")
+        raise AssertionError(f"for phi_1/2 = {[round(p, 3) for p in phis]} at gamma = "
+                             f"{[round(g, 3) for g in gammas]} the crossing is at {want:.4f}, got {got:.4f}.")
+    got = _number(_call(fn, [-1.0, 0.0, 1.0], [1.0, 0.9, 0.7], what="flip_gamma"), "flip_gamma")
+    if not math.isnan(got):
+        raise AssertionError(f"phi_1/2 = [1, 0.9, 0.7] never falls below 1/2, so there is no crossing: return "
+                             f"float('nan'), got {got}.")
+    _passed("flip_gamma finds the crossing of 1/2 by linear interpolation, and NaN when there is none.")
+
+
+def check_predicted_exponent(fn: Callable) -> None:
+    """Exercise: predicted_exponent(alpha, gamma) -> max(alpha - 1, 0) when gamma > 0, 1 when gamma < 0."""
+    for alpha in (0.3, 0.8, 1.0, 1.4, 1.9):
+        got = _number(_call(fn, alpha, 0.5, what="predicted_exponent"), "predicted_exponent")
+        want = max(alpha - 1, 0.0)
+        if math.isclose(got, want, abs_tol=1e-9):
+            continue
+        if math.isclose(got, 1.0, abs_tol=1e-9):
+            raise AssertionError("for gamma > 0 (weak superposition) you returned 1, the strong-regime value: "
+                                 "check which sign of gamma gives which regime.")
+        if alpha < 1 and math.isclose(got, alpha - 1, abs_tol=1e-9):
+            raise AssertionError(f"for alpha = {alpha} you returned {got:.2f}: a negative exponent would mean the "
+                                 "loss grows with m. For alpha <= 1 the left-out tail barely shrinks while m << n: "
+                                 "use max(alpha - 1, 0).")
+        if math.isclose(got, alpha, abs_tol=1e-9):
+            raise AssertionError("you returned alpha itself; the weak-regime loss is the sum of p_i over the left-out "
+                                 "features i > m, and that tail of i^-alpha falls like m^(1 - alpha).")
+        if math.isclose(got, 1 - alpha, abs_tol=1e-9) or math.isclose(got, max(1 - alpha, 0), abs_tol=1e-9):
+            raise AssertionError("the sign is reversed: the tail falls like m^(1 - alpha) = m^-(alpha - 1).")
+        raise AssertionError(f"weak regime, alpha = {alpha}: expected {want:.2f}, got {got:.4g}.")
+    for alpha in (0.2, 0.6, 1.0):
+        got = _number(_call(fn, alpha, -0.5, what="predicted_exponent"), "predicted_exponent")
+        if math.isclose(got, 1.0, abs_tol=1e-9):
+            continue
+        if math.isclose(got, max(alpha - 1, 0), abs_tol=1e-9):
+            raise AssertionError("for gamma < 0 (strong superposition) you returned the weak-regime value; in "
+                                 "strong superposition the loss is interference, ~ 1/m whatever alpha (<= 1).")
+        raise AssertionError(f"strong regime, alpha = {alpha}: expected 1, got {got:.4g}.")
+    _passed("predicted_exponent gives max(alpha - 1, 0) in weak and 1 in strong superposition.")
+
+
+def check_widening(fn: Callable) -> None:
+    """Exercise: loss_after_widening(loss, m_old, m_new, alpha_m) -> loss * (m_old / m_new)^alpha_m."""
+    for loss, m0, m1, a in ((0.002, 10, 20, 1.0), (3e-4, 25, 100, 1.0), (1e-3, 16, 64, 0.85), (5e-4, 100, 40, 1.2)):
+        want = loss * (m0 / m1) ** a
+        got = _number(_call(fn, loss, m0, m1, a, what="loss_after_widening"), "loss_after_widening")
+        if math.isclose(got, want, rel_tol=1e-6):
+            continue
+        if math.isclose(got, loss * (m1 / m0) ** a, rel_tol=1e-6):
+            raise AssertionError("your loss grows when the model widens: the ratio is (m_old / m_new)^alpha_m, "
+                                 "not (m_new / m_old)^alpha_m.")
+        if math.isclose(got, loss * m0 / m1, rel_tol=1e-6):
+            raise AssertionError(f"for alpha_m = {a} you used the 1/m law; raise the width ratio to the power "
+                                 "alpha_m.")
+        if math.isclose(got, loss * (m0 / m1) * a, rel_tol=1e-6):
+            raise AssertionError("alpha_m is an exponent, not a factor: (m_old / m_new) ** alpha_m.")
+        if math.isclose(got, (m0 / m1) ** a, rel_tol=1e-6):
+            raise AssertionError("you returned the ratio; multiply it by the old loss.")
+        raise AssertionError(f"loss {loss:g} at m = {m0}, alpha_m = {a}: at m = {m1} expected {want:.4g}, "
+                             f"got {got:.4g}.")
+    _passed("loss_after_widening: doubling m at alpha_m = 1 halves the loss, and other exponents scale right.")
+
+
+def check_floor_gap(fn: Callable) -> None:
+    """Exercise: floor_gap(n, m) -> 1 - m * Welch bound = (m - 1)/(n - 1) for m <= n, and 1 for m >= n."""
+    for n, m in ((1000, 10), (1000, 100), (1000, 500), (200, 199), (1000, 1000), (100, 300)):
+        want = min((m - 1) / (n - 1), 1.0)
+        got = _number(_call(fn, n, m, what="floor_gap"), "floor_gap")
+        if math.isclose(got, want, rel_tol=1e-6, abs_tol=1e-12):
+            continue
+        if m > n:
+            raise AssertionError(f"for m = {m} > n = {n} you got {got:.3g}: the rows can all be perpendicular, "
+                                 "the floor is 0, so the gap is 1 (the Welch bound is max(n - m, 0)/(m (n - 1))).")
+        if math.isclose(got, m / n, rel_tol=1e-6) or math.isclose(got, (m - 1) / n, rel_tol=1e-6):
+            raise AssertionError("the Welch bound is (n - m)/(m (n - 1)): the denominator has n - 1, so "
+                                 "1 - m W = (m - 1)/(n - 1).")
+        if math.isclose(got, 1 - want, rel_tol=1e-6, abs_tol=1e-12):
+            raise AssertionError("you returned m times the bound (the floor relative to 1/m); the gap is 1 minus it.")
+        raise AssertionError(f"n = {n}, m = {m}: expected {want:.6f}, got {got:.6f}.")
+    _passed("floor_gap: the best packing sits (m - 1)/(n - 1) below 1/m, and at 0 once m >= n.")
+
+
+# ---- chapter 5: strong superposition
+
+def _strong_like(seed: int, n: int = 240, m: int = 12, short: float = 0.3) -> tuple[torch.Tensor, torch.Tensor]:
+    """A W with norms spread between 0.2 and 1.4 (a share `short` of them below 1/2, crowded along one
+    direction) and a negative bias: a stand-in for a trained model, different for every seed."""
+    g = _rng(seed)
+    W = torch.randn(n, m, generator=g)
+    W = W / W.norm(dim=1, keepdim=True)
+    k = int(short * n)
+    W[:k] = W[:k] * 0.3 + torch.nn.functional.one_hot(torch.tensor(0), m).float()
+    W = W / W.norm(dim=1, keepdim=True)
+    norms = 0.55 + 0.85 * torch.rand(n, 1, generator=g)  # 0.55 .. 1.4
+    norms[:k] = 0.2 + 0.25 * torch.rand(k, 1, generator=g)  # 0.2 .. 0.45
+    # keep clear of the edges of the 1 +- 0.1 band and of 1/2, where float rounding could flip a row
+    norms = torch.where((norms - 0.9).abs() < 0.005, norms + 0.01, norms)
+    norms = torch.where((norms - 1.1).abs() < 0.005, norms + 0.01, norms)
+    perm = torch.randperm(n, generator=g)
+    b = -0.2 - 0.6 * torch.rand(n, generator=g)
+    return (W * norms)[perm], b
+
+
+def _pair(out, what: str) -> tuple[float, float]:
+    if isinstance(out, (str, bytes)) or not hasattr(out, "__len__") or len(out) != 2:
+        raise AssertionError(f"{what} should return two numbers, (phi_half, phi_one)")
+    return _number(out[0], what), _number(out[1], what)
+
+
+def check_norm_shares(fn: Callable, seed: int = 0) -> None:
+    """Exercise: norm_shares(W) -> (phi_1/2, phi_1): shares of rows with norm > 1/2 and within 0.1 of 1."""
+    for s in (seed, seed + 1):
+        W, _ = _strong_like(s)
+        norms = W.norm(dim=1)
+        want = (metrics.phi_half(W).item(), metrics.phi_one(W).item())
+        got = _pair(_call(fn, W.clone(), what="norm_shares"), "norm_shares")
+        if all(math.isclose(a, b, abs_tol=1e-6) for a, b in zip(got, want)):
+            continue
+        n = W.shape[0]
+        if math.isclose(got[0], want[0] * n, rel_tol=1e-6) or math.isclose(got[1], want[1] * n, rel_tol=1e-6):
+            raise AssertionError("you returned counts: divide by the number of features n to get shares.")
+        cols = W.norm(dim=0)
+        if math.isclose(got[0], (cols > 0.5).float().mean().item(), abs_tol=1e-6):
+            raise AssertionError("you measured column norms; each feature is a row of W: W.norm(dim=1).")
+        sq = norms ** 2
+        if math.isclose(got[0], (sq > 0.5).float().mean().item(), abs_tol=1e-6) or \
+                math.isclose(got[1], ((sq - 1).abs() <= 0.1).float().mean().item(), abs_tol=1e-6):
+            raise AssertionError("you used squared norms (W ** 2).sum(1): take the square root, W.norm(dim=1).")
+        if not math.isclose(got[0], want[0], abs_tol=1e-6):
+            raise AssertionError(f"phi_1/2 should be {want[0]:.3f} (rows with norm above 1/2), got {got[0]:.3f}.")
+        if math.isclose(got[1], (norms > 0.9).float().mean().item(), abs_tol=1e-6):
+            raise AssertionError("phi_1 counts rows with norm between 0.9 and 1.1: you left out the upper edge, "
+                                 "use |norm - 1| <= 0.1.")
+        if math.isclose(got[1], (norms > 1).float().mean().item(), abs_tol=1e-6):
+            raise AssertionError("you counted rows with norm above 1; phi_1 counts rows within 0.1 of 1, "
+                                 "on either side: |norm - 1| <= 0.1.")
+        raise AssertionError(f"phi_1 should be {want[1]:.3f} (rows with |norm - 1| <= 0.1), got {got[1]:.3f}.")
+    _passed(f"norm_shares gives phi_1/2 = {want[0]:.3f} and phi_1 = {want[1]:.3f} on two test matrices.")
+
+
+def check_represented_overlap(fn: Callable, seed: int = 0) -> None:
+    """Exercise: represented_overlap(W) -> mean over pairs i != j of represented rows of cos^2(W_i, W_j)."""
+    from . import geometry
+
+    W, _ = _strong_like(seed)
+    want = metrics.mean_square_overlap(W)
+    got = _number(_call(fn, W.clone(), what="represented_overlap"), "represented_overlap")
+    if math.isclose(got, want, rel_tol=1e-4):
+        m = W.shape[1]
+        _passed(f"represented_overlap = {got:.4f} matches; m times it is {m * got:.2f} (random rows: 1).")
+        return
+    if math.isclose(got, geometry.mean_square_overlap(W), rel_tol=1e-4):
+        raise AssertionError("you averaged over all rows: keep only the represented ones, norm above 1/2, "
+                             "before computing the overlaps.")
+    keep = W[W.norm(dim=1) > 0.5]
+    k = len(keep)
+    C = geometry.normalise_rows(keep) @ geometry.normalise_rows(keep).T
+    raw = (keep @ keep.T).double()
+    off = ~torch.eye(k, dtype=torch.bool)
+    if math.isclose(got, (C ** 2).mean().item(), rel_tol=1e-4):
+        raise AssertionError("you included the pairs i = j (cosine 1): average over i != j only.")
+    if math.isclose(got, (raw ** 2)[off].mean().item(), rel_tol=1e-4):
+        raise AssertionError("the rows are not normalised: use cosines, W_i . W_j / (|W_i| |W_j|).")
+    if math.isclose(got, C[off].abs().mean().item(), rel_tol=1e-4) or \
+            math.isclose(got, C[off].mean().item(), rel_tol=1e-4, abs_tol=1e-7):
+        raise AssertionError("square the cosines before averaging (the MEAN SQUARE overlap).")
+    raise AssertionError(f"expected {want:.5f}, got {got:.5f}: keep rows with norm > 1/2, normalise them, "
+                         "square the cosines of all pairs i != j and average.")
+
+
+def check_single_feature(fn: Callable, seed: int = 0) -> None:
+    """Exercise: single_feature(W, b, j, u) -> the n outputs ReLU(u W W_j + b) when only feature j is active."""
+    W, b = _strong_like(seed, n=120, m=10)
+    for j, u in ((3, 1.5), (57, 0.7)):
+        pre, post = metrics.single_feature_outputs(W, b, u)
+        want = post[j]
+        got = _as_tensor(_call(fn, W.clone(), b.clone(), j, u, what="single_feature"), "single_feature")
+        if got.shape != want.shape:
+            raise AssertionError(f"return the n = {W.shape[0]} outputs as a vector of shape ({W.shape[0]},), "
+                                 f"got {tuple(got.shape)}")
+        if torch.allclose(got, want, atol=1e-5):
+            continue
+        if torch.allclose(got, pre[j], atol=1e-5):
+            raise AssertionError("some outputs are negative: apply the ReLU after adding the bias.")
+        if torch.allclose(got, torch.relu(u * (W @ W[j])), atol=1e-5):
+            raise AssertionError("the bias is missing: add b before the ReLU.")
+        if torch.allclose(got, torch.relu(W @ W[j] + b), atol=1e-5):
+            raise AssertionError(f"the value u = {u} of the active feature is missing: the input is u e_j, "
+                                 "so every overlap is multiplied by u.")
+        if torch.allclose(got, torch.relu(u * (W @ W[j])) + b, atol=1e-5):
+            raise AssertionError("the bias is added after the ReLU: add it first.")
+        raise AssertionError(f"for j = {j}, u = {u} the outputs differ from ReLU(u W W_j + b): the input u e_j "
+                             "gives W^T x = u W_j (row j of W), and the output reads it back with W.")
+    _passed("single_feature returns ReLU(u W W_j + b), the response to one active feature.")
+
+
+def check_false_activation(fn: Callable, seed: int = 0) -> None:
+    """Exercise: worst_false_activation(W, b, u) -> (j, i, y): the largest output of a feature i != j
+    when only feature j is active with value u."""
+    W, b = _strong_like(seed, n=150, m=8)
+    u = 2.0
+    G = W @ W.T
+    G.fill_diagonal_(-float("inf"))
+    jj, ii = divmod(int(G.argmax()), G.shape[1])
+    b[ii] = b[jj] = -3.0  # the pair with the largest overlap is silenced by its bias
+    best = metrics.strongest_false_activation(W, b, u)
+    out = _call(fn, W.clone(), b.clone(), u, what="worst_false_activation")
+    if isinstance(out, (str, bytes)) or not hasattr(out, "__len__") or len(out) != 3:
+        raise AssertionError("worst_false_activation should return three things: (j, i, output)")
+    j, i, y = int(_number(out[0], "j")), int(_number(out[1], "i")), _number(out[2], "output")
+    if (j, i) == (best["active"], best["wrong"]) and math.isclose(y, best["output"], rel_tol=1e-4, abs_tol=1e-6):
+        _passed(f"worst_false_activation: feature {j} active alone lights feature {i} with output {y:.3f} "
+                f"(cosine {best['cosine']:.2f}).")
+        return
+    if i == j:
+        raise AssertionError("you returned a feature's own output (i = j): that is the right answer, not "
+                             "interference. Leave out the diagonal, e.g. with fill_diagonal_(-inf).")
+    pre = u * (W @ W.T) + b
+    if (i, j) == (best["active"], best["wrong"]):
+        raise AssertionError("j and i are swapped: return (active feature j, wrongly lit feature i, output).")
+    G = u * (W @ W.T)
+    G.fill_diagonal_(-float("inf"))
+    jj, ii = divmod(int(G.argmax()), G.shape[1])
+    if (j, i) == (jj, ii):
+        raise AssertionError("you picked the largest overlap but forgot the bias: a large overlap with a "
+                             "very negative b_i can still be silenced. Compare ReLU(u W_i . W_j + b_i).")
+    if (i, j) == (jj, ii) or (j, i) == (ii, jj):
+        raise AssertionError("you picked the largest overlap and ignored the bias (and the order of j and i): "
+                             "output i for active j is ReLU(u W_i . W_j + b_i).")
+    if math.isclose(y, float(pre[best['active'], best['wrong']]), rel_tol=1e-4) and y != best["output"]:
+        raise AssertionError("apply the ReLU to the output.")
+    raise AssertionError(f"expected feature {best['active']} active, feature {best['wrong']} lit with output "
+                         f"{best['output']:.4f}; got ({j}, {i}, {y:.4f}). Build all single-feature outputs "
+                         "ReLU(u W W^T + b) (row j: j active), blank the diagonal, take the largest entry.")
+
+
+def check_loss_exponent(fn: Callable, seed: int = 0) -> None:
+    """Exercise: loss_exponent(widths, losses) -> alpha_m in losses ~ widths^(-alpha_m), fitted on log-log axes."""
+    g = np.random.default_rng(seed)
+    widths = np.array([10, 15, 25, 39, 63, 100], dtype=float)
+    for _ in range(2):
+        a, A = float(g.uniform(0.6, 1.6)), float(g.uniform(0.005, 0.05))
+        losses = A * widths ** -a * np.exp(g.normal(0, 0.03, widths.size))
+        want = -np.polyfit(np.log(widths), np.log(losses), 1)[0]
+        got = _number(_call(fn, widths.copy(), losses.copy(), what="loss_exponent"), "loss_exponent")
+        if math.isclose(got, want, rel_tol=1e-3, abs_tol=1e-4):
+            continue
+        if math.isclose(got, -want, rel_tol=1e-3):
+            raise AssertionError("the sign is flipped: the fitted slope is negative, alpha_m is minus the slope "
+                                 "(a positive number when the loss falls).")
+        if math.isclose(abs(got), abs(np.polyfit(widths, np.log(losses), 1)[0]), rel_tol=1e-3):
+            raise AssertionError("you fitted log(loss) against m itself: a power law is a straight line when "
+                                 "BOTH axes are logarithmic, so fit log(loss) against log(m).")
+        if math.isclose(abs(got), abs(np.polyfit(widths, losses, 1)[0]), rel_tol=1e-3) or \
+                math.isclose(abs(got), abs(np.polyfit(np.log(widths), losses, 1)[0]), rel_tol=1e-3):
+            raise AssertionError("take the logarithm of the losses too: fit log(loss) against log(m).")
+        raise AssertionError(f"expected alpha_m = {want:.3f} (least squares on log-log axes), got {got:.3f}.")
+    _passed("loss_exponent recovers the fitted exponent on two noisy synthetic curves.")
+
+
+# ---- chapter 4: weak superposition
+
+def _weak_like(seed: int, n: int = 150, m: int = 12) -> tuple[torch.Tensor, torch.Tensor]:
+    """A weak-superposition-like W (n, m): a few long rows, many short ones, some between 1/2 and 1/sqrt(2)."""
+    g = _rng(seed)
+    W = torch.randn(n, m, generator=g)
+    W = W / W.norm(dim=1, keepdim=True)
+    norms = torch.rand(n, generator=g) * 0.3  # dropped
+    stored = torch.randperm(n, generator=g)[: m + 3]
+    norms[stored[:m]] = 0.9 + 0.2 * torch.rand(m, generator=g)
+    norms[stored[m:]] = 0.55 + 0.1 * torch.rand(3, generator=g)  # short but stored: norm^2 < 1/2
+    return W * norms.unsqueeze(1), data.power_law(n, float(0.6 + torch.rand(1, generator=g)))
+
+
+def check_left_out_loss(fn: Callable, seed: int | None = None) -> None:
+    """Exercise: left_out_loss(W, p) -> (1/n) sum over rows with norm <= 1/2 of p_i E[u^2]."""
+    seed = variant_seed(seed)
+    for k in range(3):
+        W, p = _weak_like(seed + k)
+        n = W.shape[0]
+        want = metrics.unrepresented_loss(W, p)
+        got = _number(_call(fn, W.clone(), p.clone(), what="left_out_loss"), "left_out_loss")
+        if math.isclose(got, want, rel_tol=1e-4):
+            continue
+        norms = W.norm(dim=1)
+        if math.isclose(got, want * n, rel_tol=1e-4):
+            raise AssertionError("your value is n times too large: the loss is a mean over the n features, "
+                                 "so divide the sum by n.")
+        if math.isclose(got, want * 3 / 4, rel_tol=1e-4):
+            raise AssertionError("a left-out feature costs p_i E[u^2], with E[u^2] = 4/3 for u ~ Uniform(0, 2) "
+                                 "(not E[u] = 1): multiply by 4/3.")
+        if math.isclose(got, want * 3 / 4 * n, rel_tol=1e-4):
+            raise AssertionError("multiply by E[u^2] = 4/3 and divide by n (the loss is a mean over features).")
+        kept = float(p[norms > 0.5].sum()) * data.U_SQUARE_MEAN / n
+        if math.isclose(got, kept, rel_tol=1e-4):
+            raise AssertionError("you added up the represented features (norm > 1/2); the loss comes from the "
+                                 "features left OUT, those with norm <= 1/2.")
+        squared = float(p[norms ** 2 <= 0.5].sum()) * data.U_SQUARE_MEAN / n
+        if math.isclose(got, squared, rel_tol=1e-4):
+            raise AssertionError("you compared the squared norm with 1/2; the criterion is on the norm itself, "
+                                 "||W_i|| <= 1/2 (W.norm(dim=1)).")
+        raise AssertionError(f"expected {want:.6g}, got {got:.6g}: sum p_i over the rows with norm <= 1/2, "
+                             "times 4/3, divided by n.")
+    _passed("left_out_loss matches (1/n) sum over left-out features of p_i E[u^2] on three models.")
+
+
+def check_represented_ranks(fn: Callable, seed: int | None = None) -> None:
+    """Exercise: represented_ranks(W) -> increasing ranks (from 1) of the rows with norm > 1/2."""
+    seed = variant_seed(seed)
+    W, _ = _weak_like(seed)
+    want = metrics.represented_ranks(W).tolist()
+    out = _call(fn, W.clone(), what="represented_ranks")
+    if isinstance(out, (int, float)) or (isinstance(out, torch.Tensor) and out.dim() == 0):
+        raise AssertionError(f"you returned one number ({float(out):g}); return the ranks themselves, "
+                             "a list such as [1, 2, 5, ...] (its length is the count).")
+    got = out.tolist() if isinstance(out, (torch.Tensor, np.ndarray)) else list(out)
+    if len(got) == W.shape[0] and all(isinstance(v, (bool, np.bool_)) or v in (0, 1) for v in got):
+        raise AssertionError("you returned a mask with one entry per feature; return the ranks where it is "
+                             "True: torch.nonzero(mask).flatten() + 1.")
+    try:
+        got = [int(v) for v in got]
+    except (TypeError, ValueError):
+        raise AssertionError(f"represented_ranks should return whole numbers, got {got[:5]!r}...") from None
+    if got == want:
+        _passed(f"represented_ranks finds the {len(want)} stored features: ranks {want[:6]}...")
+        return
+    if got == [r - 1 for r in want]:
+        raise AssertionError("these are 0-based indices; ranks count from 1 (row 0 is feature 1): add 1.")
+    if sorted(got) == want:
+        raise AssertionError("the right ranks, but not in increasing order: sort them.")
+    cols = (torch.nonzero(W.norm(dim=0) > 0.5).flatten() + 1).tolist()
+    if got in (cols, [c - 1 for c in cols]):
+        raise AssertionError("you used column norms; each feature is a row of W: W.norm(dim=1).")
+    if sorted(got) == sorted((torch.nonzero(W.norm(dim=1) <= 0.5).flatten() + 1).tolist()):
+        raise AssertionError("these are the features left out (norm <= 1/2); return those with norm > 1/2.")
+    raise AssertionError(f"expected the ranks {want[:8]}..., got {got[:8]}...")
+
+
+def check_suitcase_loss(fn: Callable, seed: int | None = None) -> None:
+    """Exercise: suitcase_loss(p, k) -> (1/n) E[u^2] sum_{i > k} p_i, the top k stored perfectly."""
+    seed = variant_seed(seed)
+    g = np.random.default_rng(seed)
+    n = int(g.integers(80, 300))
+    p = data.power_law(n, float(g.uniform(0.8, 1.8)))
+    for k in (0, int(g.integers(3, 20)), int(g.integers(20, 60)), n):
+        want = metrics.suitcase_loss(p, k)
+        got = _number(_call(fn, p.clone(), k, what="suitcase_loss"), "suitcase_loss")
+        if math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-12):
+            continue
+        tail = lambda j: float(p[j:].sum()) * data.U_SQUARE_MEAN / n  # noqa: E731
+        if (k > 0 and math.isclose(got, tail(k - 1), rel_tol=1e-4)) or \
+                (k < n and math.isclose(got, tail(k + 1), rel_tol=1e-4)):
+            raise AssertionError(f"off by one: the stored features are the first k (indices 0 to k - 1), so with "
+                                 f"k = {k} the left-out ones are p[{k}:].")
+        if math.isclose(got, float(p[:k].sum()) * data.U_SQUARE_MEAN / n, rel_tol=1e-4, abs_tol=1e-12):
+            raise AssertionError("you added up the stored features p[:k]; the loss is what is left behind, p[k:].")
+        if math.isclose(got, want * n, rel_tol=1e-4):
+            raise AssertionError("your value is n times too large: divide by n (the loss is a mean over features).")
+        if math.isclose(got, want * 3 / 4, rel_tol=1e-4):
+            raise AssertionError("multiply by E[u^2] = 4/3: a left-out feature costs p_i E[u^2], not p_i.")
+        raise AssertionError(f"for k = {k} expected {want:.6g}, got {got:.6g}.")
+    _passed("suitcase_loss is right from k = 0 (nothing stored) to k = n (everything stored).")
+
+
+def check_suitcase_exponent(fn: Callable, seed: int | None = None) -> None:
+    """Exercise: suitcase_exponent(alpha, n, widths) -> minus the log-log slope of the full suitcase's loss."""
+    from .fits import fit_power_law
+
+    seed = variant_seed(seed)
+    g = np.random.default_rng(seed)
+    widths = [10, 15, 25, 39, 63, 100]
+    for alpha, n in ((round(float(g.uniform(0.5, 0.9)), 2), 1000), (round(float(g.uniform(1.2, 1.9)), 2), 600)):
+        want = metrics.suitcase_exponent(alpha, n, widths)
+        got = _number(_call(fn, alpha, n, list(widths), what="suitcase_exponent"), "suitcase_exponent")
+        if math.isclose(got, want, rel_tol=1e-3, abs_tol=1e-4):
+            continue
+        if math.isclose(got, max(alpha - 1, 0), abs_tol=1e-6):
+            raise AssertionError(f"you returned max(alpha - 1, 0) = {max(alpha - 1, 0):g}, the limit for n -> infinity; "
+                                 f"fit the suitcase losses at this n = {n} instead (they give {want:.3f}).")
+        if math.isclose(got, -want, rel_tol=1e-3):
+            raise AssertionError("the sign is flipped: the loss falls with m, so the slope is negative and "
+                                 "alpha_m = -slope is positive.")
+        p = data.power_law(n, alpha)
+        losses = [metrics.suitcase_loss(p, m) for m in widths]
+        if math.isclose(abs(got), abs(np.polyfit(widths, losses, 1)[0]), rel_tol=1e-3) or \
+                math.isclose(abs(got), abs(np.polyfit(np.log(widths), losses, 1)[0]), rel_tol=1e-3) or \
+                math.isclose(abs(got), abs(np.polyfit(widths, np.log(losses), 1)[0]), rel_tol=1e-3):
+            raise AssertionError("a power law is a straight line when BOTH axes are logarithmic: "
+                                 "fit np.log(losses) against np.log(widths).")
+        shifted = fit_power_law(widths, [metrics.suitcase_loss(p, m - 1) for m in widths]).exponent
+        if math.isclose(got, shifted, rel_tol=1e-3):
+            raise AssertionError("the suitcase with m slots stores features 1..m, so the left-out tail is p[m:], "
+                                 "not p[m - 1:].")
+        raise AssertionError(f"for alpha = {alpha}, n = {n} expected alpha_m = {want:.4f}, got {got:.4f}: "
+                             "check the frequencies (p_i ~ i^-alpha for i = 1..n, summing to 1) and the fit.")
+    _passed("suitcase_exponent matches the fitted exponent of the full suitcase for a flat and a steep law.")
+
+
+def check_packed_count(fn: Callable, seed: int | None = None) -> None:
+    """Exercise: packed_count(p, m, fee) -> min(m, #{i : p_i E[u^2] / n > fee})."""
+    seed = variant_seed(seed)
+    g = np.random.default_rng(seed)
+    n = int(g.integers(300, 800))
+    p = data.power_law(n, float(g.uniform(1.1, 1.8)))
+    saving = p.double() * data.U_SQUARE_MEAN / n
+    top = int(g.integers(8, 25))
+    fee = float(saving[top - 1] + saving[top]) / 2  # features 1..top are worth their fee
+    cases = [(40, 0.0, "no fee"), (top + 15, fee, "a fee"), (top - 5, fee, "a fee"),
+             (top + 15, float(p[top]), "a larger fee"), (30, 1.0, "a fee larger than any saving")]
+    for m, c, what in cases:
+        want = metrics.packed_count(p, m, c)
+        got = _number(_call(fn, p.clone(), m, c, what="packed_count"), "packed_count")
+        if got == want:
+            continue
+        worth = int((saving > c).sum())
+        if got == worth and worth > m:
+            raise AssertionError(f"with m = {m} slots at most {m} features fit; you packed {int(got)}: "
+                                 "take the smaller of m and the number worth their fee.")
+        # tell 'fee ignored' from 'p_i compared with the fee' on a fee of the size of the p_i
+        probe_m, probe_fee = top + 15, float(p[top])
+        probe = _number(_call(fn, p.clone(), probe_m, probe_fee, what="packed_count"), "packed_count")
+        if probe == min(probe_m, int((p > probe_fee).sum())) != metrics.packed_count(p, probe_m, probe_fee):
+            raise AssertionError("compare what a feature saves, p_i E[u^2] / n (in loss units), with the fee, "
+                                 "not p_i itself.")
+        if got == m and c > 0:
+            raise AssertionError(f"with {what} ({c:.3g}) only the features that save more than the fee are "
+                                 f"packed ({want} here), not all m = {m}.")
+        raise AssertionError(f"with m = {m} and {what} ({c:.3g}) expected {want} packed features, got {got:g}.")
+    _passed(f"packed_count fills every slot without a fee, stops at the {top} features worth a fee, and packs "
+            "nothing when the fee is larger than any saving.")

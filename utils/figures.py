@@ -124,3 +124,93 @@ def draw_all(source, out: str | Path) -> list[Path]:
         fig.savefig(path, dpi=110)
         written.append(path)
     return written
+
+
+# ---- chapter 6: the 1/m law
+
+def _grid_steps(doc: dict) -> int:
+    """The step count of the (gamma, alpha) grid."""
+    return min(r["steps"] for r in _need(results.records(doc, part="grid"), "(gamma, alpha) grid (part 'grid')", doc))
+
+
+def represented_vs_gamma(doc: dict, alpha: float = 1.0):
+    """Figure 3a: phi_1/2 against gamma at one alpha of the grid, one line per width m."""
+    recs = _need(results.records(doc, part="grid", alpha=alpha), f"grid models at alpha = {alpha:g}", doc)
+    gammas = sorted({r["gamma"] for r in recs})
+    series = {}
+    for m in sorted({r["m"] for r in recs}):
+        by_gamma = {r["gamma"]: r["phi_half"] for r in recs if r["m"] == m}
+        series[f"m = {m}"] = [by_gamma.get(g, np.nan) for g in gammas]
+    return plotting.summary_vs(gammas, series, xlabel=r"weight decay $\gamma$",
+                               ylabel=r"$\phi_{1/2}$ (share of rows with norm > 1/2)",
+                               title=f"represented fraction at $\\alpha$ = {alpha:g}, n = {recs[0]['n']}")
+
+
+def _strong_pairs(doc: dict) -> list[tuple[float, float]]:
+    """(gamma < 0, alpha) of the E = 1 power law trained both for the grid's steps and for longer."""
+    grid = _grid_steps(doc)
+    longer = {(r["gamma"], r["alpha"]) for r in results.records(doc, distribution="power", s=0.0)
+              if r["part"] in ("steps", "long") and r["steps"] > grid and r["gamma"] < 0}
+    return sorted(longer)
+
+
+def _curve(doc: dict, gamma: float, alpha: float, steps: int) -> dict:
+    rows = [r for r in results.table(doc, distribution="power", s=0.0, gamma=gamma, alpha=alpha, steps=steps)
+            if r["part"] in ("grid", "steps", "long")]
+    return _need(rows, f"power-law curve at gamma = {gamma:g}, alpha = {alpha:g}, {steps} steps", doc)[0]
+
+
+def training_length(doc: dict, cells: tuple = ((-1.0, 0.0), (-1.0, 1.0))):
+    """Loss against m after the grid's steps and after the longest training, one panel per (gamma, alpha)."""
+    grid = _grid_steps(doc)
+    longer = _need([c for c in cells if c in _strong_pairs(doc)], "longer-trained curves (parts 'steps'/'long')", doc)
+    panels = {}
+    for gamma, alpha in longer:
+        best = results.longest(results.table(doc, distribution="power", s=0.0, gamma=gamma, alpha=alpha))
+        steps = best[(gamma, alpha)]["steps"]
+        series = {}
+        for st in (grid, steps):
+            c = _curve(doc, gamma, alpha, st)
+            series[f"{st:,} steps"] = (c["widths"], c["losses"])
+        panels[f"$\\gamma$ = {gamma:g}, $\\alpha$ = {alpha:g}"] = series
+    return plotting.loss_vs_width(panels)
+
+
+def exponents_by_steps(doc: dict):
+    """Figure 4 for the strong regime: alpha_m against alpha after the grid's steps and after longer training."""
+    grid = _grid_steps(doc)
+    pairs = _need(_strong_pairs(doc), "longer-trained curves (parts 'steps'/'long')", doc)
+    gammas = sorted({g for g, _ in pairs})
+    series, r2 = {}, {}
+    for g in gammas:
+        rows = sorted((r for r in results.table(doc, part="grid", gamma=g)), key=lambda r: r["alpha"])
+        label = f"$\\gamma$ = {g:g}, {grid:,} steps"
+        series[label] = ([r["alpha"] for r in rows], [r["alpha_m"] for r in rows])
+        r2[label] = [r["r2"] for r in rows]
+    for g in gammas:
+        best = results.longest(results.table(doc, distribution="power", s=0.0, gamma=g))
+        rows = sorted((r for (gg, a), r in best.items() if (gg, a) in pairs), key=lambda r: r["alpha"])
+        steps = sorted({r["steps"] for r in rows})
+        label = f"$\\gamma$ = {g:g}, {', '.join(f'{s:,}' for s in steps)} steps"
+        series[label] = ([r["alpha"] for r in rows], [r["alpha_m"] for r in rows])
+        r2[label] = [r["r2"] for r in rows]
+    return plotting.exponent_vs_alpha(series, r2)
+
+
+def cell(doc: dict, gamma: float, alpha: float):
+    """One (gamma, alpha) of the E = 1 power law, its longest-trained curve: loss against m with the fit,
+    and the row norms of the model at each width."""
+    best = results.longest(results.table(doc, distribution="power", s=0.0, gamma=gamma, alpha=alpha))
+    row = _need(list(best.values()), f"power-law curve at gamma = {gamma:g}, alpha = {alpha:g}", doc)[0]
+    recs = sorted(results.records(doc, part=row["part"], distribution="power", s=0.0, gamma=gamma, alpha=alpha,
+                                  steps=row["steps"]), key=lambda r: r["m"])
+    norms = {f"m = {r['m']}": r["row_norms"] for r in recs}
+    title = (f"$\\gamma$ = {gamma:g}, $\\alpha$ = {alpha:g}, n = {recs[0]['n']}, {row['steps']:,} steps: "
+             f"$\\phi_{{1/2}}$ from {row['phi_half'][0]:.2f} (m = {row['widths'][0]}) "
+             f"to {row['phi_half'][-1]:.2f} (m = {row['widths'][-1]})")
+    return plotting.sweep_cell(row["widths"], row["losses"], norms, title=title)
+
+
+# `python -m utils figures` draws these too (each is skipped, with a warning, when a sweep lacks its data)
+FIGURES.update(represented_vs_gamma=represented_vs_gamma, training_length=training_length,
+               exponents_by_steps=exponents_by_steps)

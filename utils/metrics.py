@@ -99,3 +99,201 @@ def sample_losses(W, b, p, batch: int = 20_000, generator: torch.Generator | Non
 def test_loss(W, b, p, batch: int = 20_000, generator: torch.Generator | None = None) -> torch.Tensor:
     """Loss on a fresh batch of one model (n, m) or a stack (K, n, m): mean over batch and features."""
     return sample_losses(W, b, p, batch, generator).mean(dim=-1)
+
+
+# ---- chapter 5: strong superposition
+
+def share_above(W, level: float = 1.0) -> torch.Tensor:
+    """Share of features whose row norm exceeds `level` (level 1: the upper group of norms in strong superposition)."""
+    level = check.finite_float("level", level, low=0.0)
+    return (row_norms(W) > level).float().mean(-1)
+
+
+def norm_modes(norms, width: float = 0.05, min_height: float = 0.03, max_dip: float = 0.5) -> list[float]:
+    """Where the distribution of row norms peaks: the centres of its separate modes, in increasing order.
+
+    The norms are binned (bins of `width`), lightly smoothed with weights 1-2-1, and every local
+    maximum at least `min_height` times the highest bin is a candidate. Two neighbouring candidates
+    count as separate modes only if the histogram between them dips below `max_dip` times the lower
+    of the two peaks; otherwise the lower one is dropped. One value back means one peak.
+    """
+    v = torch.as_tensor(norms, dtype=torch.float64).flatten()
+    if v.numel() < 2 or not torch.isfinite(v).all() or (v < 0).any():
+        raise ValueError("norms must hold at least two finite, non-negative values")
+    width = check.finite_float("width", width, low=0.0, low_open=True)
+    min_height = check.finite_float("min_height", min_height, low=0.0, high=1.0)
+    max_dip = check.finite_float("max_dip", max_dip, low=0.0, high=1.0)
+    bins = int(float(v.max()) / width) + 2
+    counts = torch.histc(v, bins=bins, min=0.0, max=bins * width).tolist()  # bin k: [k width, (k + 1) width)
+    padded = [0.0] + counts + [0.0]
+    smooth = [(padded[k - 1] + 2 * padded[k] + padded[k + 1]) / 4 for k in range(1, len(padded) - 1)]
+    top = max(smooth)
+    peaks = [k for k in range(len(smooth))
+             if smooth[k] >= min_height * top
+             and smooth[k] > (smooth[k - 1] if k else 0.0)
+             and smooth[k] >= (smooth[k + 1] if k + 1 < len(smooth) else 0.0)]
+    merged = True
+    while merged and len(peaks) > 1:
+        merged = False
+        for a, b in zip(peaks, peaks[1:]):
+            if min(smooth[a:b + 1]) > max_dip * min(smooth[a], smooth[b]):
+                peaks.remove(a if smooth[a] < smooth[b] else b)
+                merged = True
+                break
+    return [round((k + 0.5) * width, 6) for k in peaks]
+
+
+def single_feature_outputs(W, b, u: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every output when one feature alone is active with value u: (pre-activation, output), each (n, n).
+
+    Row j holds the n outputs for the input u e_j: pre[j] = u W W_j + b before the ReLU, post[j] = ReLU(pre[j]).
+    Entry (j, j) is feature j's own reconstruction; every other entry of row j is interference from j.
+    """
+    W = _weights(W)
+    if W.dim() != 2:
+        raise ValueError(f"W must be one model's (n, m) matrix, got {tuple(W.shape)}")
+    b = torch.as_tensor(b, dtype=torch.float32)
+    if b.shape != (W.shape[0],):
+        raise ValueError(f"b must have one entry per feature (n={W.shape[0]}), got shape {tuple(b.shape)}")
+    u = check.finite_float("u", u)
+    pre = u * (W @ W.T) + b
+    return pre, torch.relu(pre)
+
+
+def strongest_false_activation(W, b, u: float = 2.0) -> dict:
+    """The largest wrong output when one feature is active alone with value u: a 'confident wrong answer'.
+
+    Returns the active feature j and the wrongly lit feature i (0-based indices), i's output, the
+    overlap W_i . W_j, its cosine, i's bias, and j's own output (what the model should answer).
+    """
+    pre, post = single_feature_outputs(W, b, u)
+    off = post.clone()
+    off.fill_diagonal_(-1.0)
+    flat = int(off.argmax())
+    j, i = divmod(flat, off.shape[1])
+    W = _weights(W)
+    overlap = float(W[i] @ W[j])
+    cos = overlap / float(torch.linalg.vector_norm(W[i]) * torch.linalg.vector_norm(W[j]))
+    return dict(active=j, wrong=i, output=float(post[j, i]), pre_activation=float(pre[j, i]), overlap=overlap,
+                cosine=cos, bias=float(torch.as_tensor(b)[i]), target_output=float(post[j, j]), u=u)
+
+
+def linear_interference_loss(mean_square_overlap: float, n: int, E: float = 1.0) -> float:
+    """The interference a model without bias and ReLU would pay, in loss units: E E[u^2] (n - 1)/n times the mean square overlap.
+
+    Each active feature j leaks (W_i . W_j) u_j into the n - 1 other outputs; with unit rows and
+    uncorrelated features the squared leaks add up to u_j^2 (n - 1) times the mean square overlap per
+    sample, and the loss divides by n. With overlaps of size 1/m this is about E E[u^2]/m.
+    """
+    msq = check.finite_float("mean_square_overlap", mean_square_overlap, low=0.0)
+    n = check.positive_int("n", n)
+    E = check.finite_float("E", E, low=0.0)
+    return E * U_SQUARE_MEAN * (n - 1) / n * msq
+
+
+def interference_filtering(W, b, u: float = 1.0) -> dict:
+    """How much interference survives each stage, for one feature active alone with value u (averaged over which).
+
+    For every active feature j, the other outputs i != j receive the leak u W_i . W_j. Returned, as means
+    over j of the sum over i != j of the squared wrong outputs: `linear` (the leak itself, no bias, no
+    ReLU), `relu` (ReLU of the leak, no bias) and `relu_and_bias` (the model's real output
+    ReLU(u W_i . W_j + b_i)); and `lit`, the mean number of wrong outputs that stay above zero.
+    """
+    pre, post = single_feature_outputs(W, b, u)
+    n = pre.shape[0]
+    off = ~torch.eye(n, dtype=torch.bool)
+    leak = (pre - torch.as_tensor(b, dtype=torch.float32))[off]
+    return dict(linear=float(leak.pow(2).sum() / n), relu=float(torch.relu(leak).pow(2).sum() / n),
+                relu_and_bias=float(post[off].pow(2).sum() / n), lit=float((post[off] > 0).sum() / n))
+
+
+# ---- chapter 4: weak superposition
+
+def represented_ranks(W, threshold: float = REPRESENTED) -> torch.Tensor:
+    """Ranks (counting from 1, most frequent first) of the features whose row norm exceeds `threshold`."""
+    W = _weights(W)
+    if W.dim() != 2:
+        raise ValueError(f"W must be one model's (n, m) matrix, got {tuple(W.shape)}")
+    threshold = check.finite_float("threshold", threshold, low=0.0)
+    return torch.nonzero(row_norms(W) > threshold).flatten() + 1
+
+
+def suitcase_loss(p, k: int) -> float:
+    """Loss of the ideal weak-superposition model that stores the k most frequent features perfectly.
+
+    Every other feature is answered with 0 and costs p_i E[u^2]; in the course's units (mean over the
+    n features) the loss is (1/n) E[u^2] sum_{i > k} p_i, with p sorted from the most frequent.
+    """
+    p = check.probabilities("p", p)
+    if p.dim() != 1:
+        raise ValueError(f"p must be a vector of n frequencies, got shape {tuple(p.shape)}")
+    n = p.shape[0]
+    if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= n:
+        raise ValueError(f"k must be an integer number of stored features in [0, n={n}], got {k!r}")
+    return float(p.double().sort(descending=True).values[k:].sum() * U_SQUARE_MEAN / n)
+
+
+def packed_count(p, m: int, fee: float) -> int:
+    """How many features a suitcase of m slots holds when each stored feature costs `fee` (loss units).
+
+    A feature is worth its slot when what it saves, p_i E[u^2] / n, exceeds the fee; the most valuable
+    go first and at most m fit: min(m, #{i : p_i E[u^2] / n > fee}).
+    """
+    p = check.probabilities("p", p)
+    if p.dim() != 1:
+        raise ValueError(f"p must be a vector of n frequencies, got shape {tuple(p.shape)}")
+    m = check.positive_int("m", m)
+    fee = check.finite_float("fee", fee, low=0.0)
+    worth = int((p.double() * U_SQUARE_MEAN / p.shape[0] > fee).sum())
+    return min(m, worth)
+
+
+def suitcase_exponent(alpha: float, n: int, widths) -> float:
+    """alpha_m of the ideal suitcase: minus the log-log slope of suitcase_loss(power law, k = m) over `widths`.
+
+    For alpha > 1 and m << n it tends to alpha - 1; for alpha <= 1 to 0 as n grows; at finite n it lies between.
+    """
+    from .data import power_law
+    from .fits import fit_power_law
+
+    ms = [check.positive_int("width", m) for m in widths]
+    if max(ms) >= check.positive_int("n", n):
+        raise ValueError(f"every width must be smaller than n={n}, got {max(ms)}")
+    p = power_law(n, alpha).double()  # sorted already; one cumulative sum gives every tail
+    tails = p.flip(0).cumsum(0).flip(0)  # tails[k] = sum over i > k (1-based) of p_i
+    return fit_power_law(ms, [float(tails[m]) * U_SQUARE_MEAN / n for m in ms]).exponent
+
+
+def dropped_loss(norms, p, threshold: float = REPRESENTED, best_constant: bool = False) -> float:
+    """Loss of the features whose row norm is <= threshold, from row norms alone (for sweep records).
+
+    With best_constant=False each dropped feature costs p_i E[u^2] (the model answers 0), which is
+    `unrepresented_loss`. With best_constant=True its bias is assumed to answer the feature's mean
+    p_i E[u] instead, which costs its variance p_i E[u^2] - (p_i E[u])^2: the difference only matters
+    for features active in a large share of the samples. Units: mean over the n features.
+    """
+    from .data import U_MEAN
+
+    v = torch.as_tensor(norms, dtype=torch.float64).flatten()
+    p = check.probabilities("p", p).double().flatten()
+    if v.shape != p.shape:
+        raise ValueError(f"norms and p must have one entry per feature, got {tuple(v.shape)} and {tuple(p.shape)}")
+    threshold = check.finite_float("threshold", threshold, low=0.0)
+    cost = p * U_SQUARE_MEAN - (p * U_MEAN) ** 2 if best_constant else p * U_SQUARE_MEAN
+    return float(cost[v <= threshold].sum() / p.numel())
+
+
+def silent_features(W, b, u: float = 2.0) -> torch.Tensor:
+    """Features whose own output stays 0 even when they are active alone at value u: ReLU(u ||W_i||^2 + b_i) = 0.
+
+    Such a feature gets no gradient from its own samples, so nothing opposes the weight decay
+    shrinking its row: once silent, it stays dropped. Returns a boolean mask (n,).
+    """
+    W = _weights(W)
+    if W.dim() != 2:
+        raise ValueError(f"W must be one model's (n, m) matrix, got {tuple(W.shape)}")
+    b = torch.as_tensor(b, dtype=torch.float32)
+    if b.shape != (W.shape[0],):
+        raise ValueError(f"b must have one entry per feature (n={W.shape[0]}), got shape {tuple(b.shape)}")
+    u = check.finite_float("u", u, low=0.0, low_open=True)
+    return u * row_norms(W) ** 2 + b <= 0

@@ -397,3 +397,356 @@ def exponent_vs_density(series: Mapping[str, tuple[Sequence[float], Sequence[flo
     ax.set_ylabel(r"fitted $\alpha_m$")
     ax.legend(fontsize=8)
     return fig
+
+
+# ---- chapter 6: the 1/m law
+
+def sweep_cell(widths: Sequence[float], losses: Sequence[float], norms: Mapping[str, object],
+               title: str = "") -> plt.Figure:
+    """One (gamma, alpha) of a sweep: loss against m with its power-law fit and a 1/m guide (left),
+    and the row norms of every width's model against feature rank (right)."""
+    from .fits import fit_power_law
+
+    ms, L = np.asarray(widths, float), np.asarray(losses, float)
+    fit = fit_power_law(ms, L)
+    fig, (a1, a2) = _figure(ncols=2, width=4.4, height=3.5)
+    a1.plot(ms, L, "o", color=PALETTE[0], ms=6,
+            label=f"trained models: $\\alpha_m$ = {fit.exponent:.2f}, $R^2$ = {fit.r2:.3f}")
+    a1.plot(ms, fit(ms), "--", color=PALETTE[0], lw=1, label="power-law fit")
+    a1.plot(ms, L[0] * ms[0] / ms, ":", color="grey", lw=1.5, label="$\\propto 1/m$ (through the first point)")
+    a1.set_xscale("log")
+    a1.set_yscale("log")
+    _ticks_at(a1, ms)
+    a1.set_xlabel("width m")
+    a1.set_ylabel("loss on fresh data")
+    a1.set_title("Loss against width")
+    a1.legend(fontsize=7)
+    for (label, v), color in zip(norms.items(), [c for c in PALETTE[1:] if c != "#F0E442"] + PALETTE[:1]):
+        v = _numpy(v)
+        a2.plot(np.arange(1, v.size + 1), v, ".", ms=2, color=color, label=label)
+    a2.axhline(0.5, color="grey", ls="--", lw=1)
+    a2.axhline(1.0, color="grey", ls=":", lw=1)
+    a2.set_xscale("log")
+    a2.set_xlabel("feature rank i")
+    a2.set_ylabel("row norm $\\|W_i\\|$")
+    a2.set_title("Row norms (dashed: 1/2)")
+    a2.legend(fontsize=7, markerscale=4, ncols=2)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def interference_floor(n: int, widths: Sequence[int]) -> plt.Figure:
+    """The random-vector level 1/m and the Welch bound (n - m)/(m (n - 1)) against m up to n, log-log,
+    with the given widths marked: the two agree while m << n and part as m nears n."""
+    from .geometry import welch_bound
+
+    ms = np.unique(np.round(np.geomspace(min(widths), n, 60)).astype(int))
+    ms = ms[ms < n]
+    fig, (ax,) = _figure(width=5.2, height=3.6)
+    ax.plot(ms, 1 / ms, color=PALETTE[0], lw=2, label="random unit vectors: $1/m$")
+    ax.plot(ms, [welch_bound(n, int(m)) for m in ms], "--", color=PALETTE[1], lw=2,
+            label="best packing (Welch bound)")
+    w = np.asarray(sorted(widths))
+    ax.plot(w, [welch_bound(n, int(m)) for m in w], "o", color=PALETTE[1], ms=5, label="the course's widths")
+    ax.axvline(n, color="grey", ls=":", lw=1)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(f"width m (n = {n} features; dotted: m = n)")
+    ax.set_ylabel("mean square overlap")
+    ax.set_title("Interference floor: 1/m holds only while m ≪ n")
+    ax.legend(fontsize=8)
+    return fig
+
+
+# ----------------------------------------------------------------------------- chapter 7: language models
+
+def lm_loss_vs_width(widths: Sequence[float], losses: Sequence[float], fit=None,
+                     init_losses: Sequence[float] | None = None) -> plt.Figure:
+    """Validation loss of a family of language models against width, with an offset power-law fit."""
+    fig, (ax,) = _figure()
+    ax.plot(widths, losses, "o", color=PALETTE[0], ms=5, label="trained")
+    if init_losses is not None:
+        ax.plot(widths, init_losses, "s", color=PALETTE[7], ms=4, mfc="none", label="at initialisation")
+    if fit is not None:
+        grid = np.geomspace(min(widths), max(widths), 100)
+        ax.plot(grid, fit(grid), "-", color=PALETTE[1], lw=1.5,
+                label=f"fit $L_0 + A\\,m^{{-a}}$, $a$ = {fit.exponent:.2f} ± {fit.exponent_se:.2f}")
+        ax.axhline(fit.offset, color=PALETTE[1], lw=1, ls=":", label=f"$L_0$ = {fit.offset:.2f}")
+    ax.set_xscale("log")
+    _ticks_at(ax, sorted(set(widths)))
+    ax.set_xlabel("width m")
+    ax.set_ylabel("validation loss (nats per token)")
+    ax.legend()
+    return fig
+
+
+def overlap_ratio_vs_width(widths: Sequence[float], series: Mapping[str, Sequence[float]]) -> plt.Figure:
+    """m times the mean square overlap against width, one line per way of measuring; 1 = random directions."""
+    fig, (ax,) = _figure()
+    ax.axhline(1.0, color=PALETTE[7], lw=1, ls="--", label="random directions (1)")
+    for (label, y), color in zip(series.items(), PALETTE):
+        ax.plot(widths, y, "o-", color=color, lw=1.5, ms=4, label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    _ticks_at(ax, sorted(set(widths)))
+    ax.set_xlabel("width m")
+    ax.set_ylabel("m × mean square overlap")
+    ax.legend()
+    return fig
+
+
+def token_norms(norms: Mapping[str, object], counts) -> plt.Figure:
+    """Row norm of each token's vector against the token's frequency rank in the training text."""
+    counts = _numpy(counts)
+    order = np.argsort(-counts, kind="stable")
+    ranks = np.arange(1, len(order) + 1)
+    unseen = int((counts == 0).sum())
+    fig, (ax,) = _figure()
+    for (label, v), color in zip(norms.items(), PALETTE):
+        ax.plot(ranks, _numpy(v)[order], ".", color=color, ms=2, alpha=0.6, label=label)
+    if unseen:
+        ax.axvspan(len(order) - unseen + 0.5, len(order), color=PALETTE[7], alpha=0.08,
+                   label=f"never in the training text ({unseen})")
+    ax.set_xscale("log")
+    ax.set_xlabel("token frequency rank in the training text")
+    ax.set_ylabel("row norm of the token vector")
+    ax.legend(markerscale=4)
+    return fig
+
+
+def norm_histograms(norms: Mapping[str, object], bins: int = 60) -> plt.Figure:
+    """Histograms of row norms divided by their median, one outline per matrix (shape, not scale)."""
+    fig, (ax,) = _figure()
+    all_scaled = [_numpy(v) / np.median(_numpy(v)) for v in norms.values()]
+    edges = np.linspace(0, max(np.quantile(s, 0.995) for s in all_scaled) * 1.05, bins + 1)
+    for (label, s), color in zip(zip(norms, all_scaled), PALETTE):
+        ax.hist(s, bins=edges, density=True, histtype="step", lw=1.5, color=color, label=label)
+    ax.set_xlabel("row norm / median row norm")
+    ax.set_ylabel("density")
+    ax.legend()
+    return fig
+
+
+# ---- chapter 5: strong superposition
+
+def norm_distributions(panels: Mapping[str, Mapping[str, object]], width: float = 0.05,
+                       band: float = 0.1) -> plt.Figure:
+    """How row norms are distributed: one panel per group of models, one density outline per model.
+
+    Dashed: the threshold 1/2 of phi_1/2; dotted: norm 1; shaded: the band 1 +- `band` counted by phi_1.
+    """
+    top = max(float(_numpy(v).max()) for series in panels.values() for v in series.values())
+    edges = np.arange(0.0, max(1.6, top + width) + width / 2, width)
+    fig, axes = _figure(len(panels), width=4.6 if len(panels) > 1 else 5.4, height=3.5)
+    for ax, (title, series) in zip(axes, panels.items()):
+        for (label, v), color in zip(series.items(), PALETTE):
+            _density_line(ax, v, edges, color=color, lw=1.5, label=label)
+        ax.axvspan(1 - band, 1 + band, color="grey", alpha=0.15, lw=0)
+        ax.axvline(0.5, color="grey", ls="--", lw=1)
+        ax.axvline(1.0, color="grey", ls=":", lw=1)
+        ax.set_xlim(0, edges[-1])
+        ax.set_xlabel("row norm $\\|W_i\\|$")
+        ax.set_ylabel("density of rows")
+        ax.set_title(title)
+        ax.legend(fontsize=8)
+    return fig
+
+
+def single_feature_response(pre, post, active: int, wrong: int | None = None, title: str = "") -> plt.Figure:
+    """Every output when one feature is active alone: before the ReLU (left) and after it (right).
+
+    x is the feature rank; the active feature is marked, and optionally one wrongly lit feature.
+    """
+    pre, post = _numpy(pre).astype(float), _numpy(post).astype(float)
+    ranks = np.arange(1, pre.size + 1)
+    fig, axes = _figure(ncols=2, width=4.4, height=3.4, sharey=True)
+    for ax, values, name in zip(axes, (pre, post), ("before the ReLU: $u\\,W W_j + b$",
+                                                    "after the ReLU: the output $y$")):
+        others = np.ones(values.size, bool)
+        others[active] = False
+        if wrong is not None:
+            others[wrong] = False
+        ax.plot(ranks[others], values[others], ".", ms=3, color=PALETTE[0], label="other features")
+        ax.plot([active + 1], [values[active]], "o", ms=8, color=PALETTE[1], label=f"the active feature ({active + 1})")
+        if wrong is not None:
+            ax.plot([wrong + 1], [values[wrong]], "s", ms=7, color=PALETTE[3],
+                    label=f"a wrongly lit feature ({wrong + 1})")
+        ax.axhline(0.0, color="grey", lw=1)
+        ax.set_xscale("log")
+        ax.set_xlabel("feature rank i")
+        ax.set_title(name)
+    axes[0].set_ylabel("value of output $i$")
+    axes[1].legend(fontsize=8, loc="lower right")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def overlap_distributions(samples: Mapping[str, object], m: int, bins: int = 80) -> plt.Figure:
+    """Cosines between rows on a log density scale, one outline per set, with the normal law of variance 1/m."""
+    from .geometry import gaussian_overlap_density
+
+    edges = np.linspace(-1, 1, bins + 1)
+    fig, (ax,) = _figure(width=5.4, height=3.6)
+    for (label, values), color in zip(samples.items(), PALETTE):
+        v = _numpy(values).astype(float)
+        _density_line(ax, v, edges, color=color, lw=1.5, label=f"{label}: m × mean cos² = {m * np.mean(v ** 2):.2f}")
+    x = np.linspace(-1, 1, 401)
+    ax.plot(x, gaussian_overlap_density(m, x), "--", color="grey", lw=1, label="normal, variance 1/m")
+    ax.set_yscale("log")
+    ax.set_ylim(1e-3, None)
+    ax.set_xlim(-1, 1)
+    ax.set_xlabel("cosine between two rows $W_i, W_j$")
+    ax.set_ylabel("probability density (log scale)")
+    ax.set_title(f"Overlaps in m = {m} dimensions")
+    ax.legend(fontsize=8, loc="lower center")
+    return fig
+
+
+def overlap_vs_width(series: Mapping[str, tuple[Sequence[float], Sequence[float]]], n: int,
+                     random: tuple[Sequence[float], Sequence[float]] | None = None) -> plt.Figure:
+    """Mean square overlap against width m on log-log axes, one line per curve (fitted slope in the legend),
+    with the random-vector level 1/m and the Welch bound for n vectors."""
+    from .fits import fit_power_law
+
+    widths = sorted({m for ms, _ in series.values() for m in ms})
+    grid = np.geomspace(min(widths), max(widths), 50)
+    fig, (ax,) = _figure(width=5.6, height=3.8)
+    ax.plot(grid, 1 / grid, ":", color="grey", lw=1.5, label="$1/m$ (random unit vectors, exactly)")
+    ax.plot(grid, (n - grid) / (grid * (n - 1)), "--", color="black", lw=1,
+            label=f"Welch bound, n = {n}")
+    if random is not None:
+        ax.plot(random[0], random[1], "x", color=PALETTE[7], ms=7, label="measured: random unit vectors")
+    for (label, (ms, msq)), color in zip(series.items(), PALETTE):
+        fit = fit_power_law(ms, msq)
+        ax.plot(ms, msq, "o-", color=color, lw=1.5, ms=4, label=f"{label}: slope {fit.slope:.2f}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    _ticks_at(ax, widths)
+    ax.set_xlabel("width m")
+    ax.set_ylabel("mean square overlap $\\overline{\\cos^2}$")
+    ax.set_title("Overlap of represented rows against width")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def strong_frame(W, gammas: Sequence[float], losses: Sequence[float], gamma: float,
+                 features: int = 40) -> plt.Figure:
+    """One explorer frame: the model's row-norm distribution, its W W^T, and every model's test loss
+    against gamma with this one marked."""
+    W = _numpy(W)
+    norms = np.linalg.norm(W, axis=1)
+    fig, (a1, a2, a3) = _figure(ncols=3, width=3.6, height=3.3)
+    edges = np.arange(0.0, max(1.6, float(norms.max()) + 0.05) + 0.025, 0.05)
+    _density_line(a1, norms, edges, color=PALETTE[0], lw=1.5)
+    a1.axvspan(0.9, 1.1, color="grey", alpha=0.15, lw=0)
+    a1.axvline(0.5, color="grey", ls="--", lw=1)
+    a1.set_xlim(0, edges[-1])
+    a1.set_xlabel("row norm $\\|W_i\\|$")
+    a1.set_ylabel("density of rows")
+    a1.set_title(f"{int((norms > 0.5).sum())} of {norms.size} rows above 1/2")
+    im = _gram_image(a2, W[:features])
+    a2.set_title(f"$W W^T$, first {min(features, len(W))} features")
+    _overlap_colorbar(fig, im, a2)
+    a3.plot(gammas, losses, "o-", color=PALETTE[0], lw=1.5, ms=4)
+    k = list(gammas).index(gamma)
+    a3.plot([gamma], [losses[k]], "o", color=PALETTE[1], ms=10)
+    a3.set_xlabel("weight decay γ")
+    a3.set_ylabel("test loss (MSE, mean over features)")
+    a3.set_title(f"test loss {losses[k]:.5f}")
+    fig.suptitle(f"γ = {gamma:+g}")
+    return fig
+
+
+# ---- chapter 4: weak superposition
+
+def row_norms_panels(panels: Mapping[str, Mapping[str, object]], threshold: float = 0.5) -> plt.Figure:
+    """Row norm against feature rank, one panel per setting (e.g. gamma), one series per model (e.g. width)."""
+    fig, axes = _figure(ncols=len(panels), width=4.2, height=3.4, sharey=True)
+    top = 1.6
+    for ax, (title, norms) in zip(axes, panels.items()):
+        for (label, v), color in zip(norms.items(), PALETTE):
+            v = _numpy(v)
+            top = max(top, float(v.max()) * 1.05)
+            ax.plot(np.arange(1, v.size + 1), v, ".", ms=4, label=label, color=color)
+        ax.axhline(threshold, color="grey", ls="--", lw=1)
+        ax.set_xscale("log")
+        ax.set_xlabel("feature rank i")
+        ax.set_title(title)
+    axes[0].set_ylim(0, top)
+    axes[0].set_ylabel("row norm $\\|W_i\\|$")
+    axes[-1].legend(markerscale=4, fontsize=8)
+    return fig
+
+
+def count_vs_width(widths: Sequence[float], counts: Mapping[str, Sequence[float]]) -> plt.Figure:
+    """Number of represented features against width m, one line per setting, with the line 'count = m'."""
+    fig, (ax,) = _figure()
+    ax.plot(widths, widths, "--", color="grey", lw=1, label="count = m (every slot used)")
+    for (label, c), color in zip(counts.items(), PALETTE):
+        ax.plot(widths, c, "o-", color=color, lw=1.5, ms=4, label=label)
+    ax.set_xscale("log")
+    _ticks_at(ax, widths)
+    ax.set_xlabel("width m")
+    ax.set_ylabel("represented features ($\\|W_i\\| > 1/2$)")
+    ax.set_title("How many features are stored")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def loss_vs_prediction(panels: Mapping[str, Mapping[str, tuple[Sequence[float], Sequence[float]]]]) -> plt.Figure:
+    """Measured loss against the weak-regime prediction on log-log axes, one panel per data set, with y = x.
+
+    Each series is (predicted, measured); points on the dotted diagonal are predicted exactly.
+    """
+    fig, axes = _figure(ncols=len(panels), width=4.4, height=3.8)
+    for ax, (title, series) in zip(axes, panels.items()):
+        lo, hi = np.inf, 0.0
+        for (label, (pred, meas)), color in zip(series.items(), PALETTE):
+            pred, meas = np.asarray(pred, float), np.asarray(meas, float)
+            ax.plot(pred, meas, "o", color=color, ms=4, alpha=0.8, label=label)
+            both = np.concatenate([pred, meas])
+            lo, hi = min(lo, both.min()), max(hi, both.max())
+        span = np.array([lo / 1.5, hi * 1.5])
+        ax.plot(span, span, ":", color="black", lw=1, label="measured = predicted")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        for axis in (ax.xaxis, ax.yaxis):  # short log ranges would label every minor tick, overlapping
+            axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_xlim(*span)
+        ax.set_ylim(*span)
+        ax.set_xlabel("predicted: loss of the left-out features")
+        ax.set_ylabel("measured loss on fresh data")
+        ax.set_title(title)
+        ax.legend(fontsize=7)
+    return fig
+
+
+def weak_frame(W, gammas: Sequence[float], losses: Sequence[float], predicted: Sequence[float], gamma: float,
+               features: int = 40) -> plt.Figure:
+    """One explorer frame: row norms against rank, W W^T of the top features, and every model's measured
+    and predicted loss against gamma with this one marked."""
+    W = _numpy(W)
+    norms = np.linalg.norm(W, axis=1)
+    fig, (a1, a2, a3) = _figure(ncols=3, width=3.6, height=3.3)
+    a1.plot(np.arange(1, norms.size + 1), norms, ".", ms=3, color=PALETTE[0])
+    a1.axhline(0.5, color="grey", ls="--", lw=1)
+    a1.set_xscale("log")
+    a1.set_ylim(0, max(1.6, float(norms.max()) * 1.05))
+    a1.set_xlabel("feature rank i")
+    a1.set_ylabel("row norm $\\|W_i\\|$")
+    a1.set_title(f"{int((norms > 0.5).sum())} of {norms.size} features stored")
+    im = _gram_image(a2, W[:features])
+    a2.set_title(f"$W W^T$, first {min(features, len(W))} features")
+    _overlap_colorbar(fig, im, a2)
+    a3.plot(gammas, losses, "o-", color=PALETTE[0], lw=1.5, ms=4, label="measured")
+    a3.plot(gammas, predicted, "s--", color=PALETTE[1], lw=1, ms=4, label="left-out features")
+    k = list(gammas).index(gamma)
+    a3.plot([gamma], [losses[k]], "o", color=PALETTE[0], ms=10, alpha=0.5)
+    a3.set_xlabel("weight decay γ")
+    a3.set_ylabel("loss (MSE, mean over features)")
+    a3.set_title(f"loss {losses[k]:.2e}, predicted {predicted[k]:.2e}", fontsize=9)
+    a3.legend(fontsize=8)
+    fig.suptitle(f"γ = {gamma:+g}")
+    return fig

@@ -151,3 +151,208 @@ def report(source) -> str:
     lines += ["", f"## Science checks: {sum(ok for _, ok, _ in checks)} of {len(checks)} pass", ""]
     lines += [f"- {'PASS' if ok else 'FAIL'}: {claim} ({detail})" for claim, ok, detail in checks]
     return "\n".join(lines) + "\n"
+
+
+# ---- chapter 6: the 1/m law
+
+def crossing(x, y, level: float = 0.5) -> float:
+    """The first x at which y falls through `level`, interpolated linearly between grid points (NaN if never)."""
+    pts = sorted(zip(x, y))
+    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+        if y0 >= level > y1:
+            return float(x0 + (y0 - level) * (x1 - x0) / (y0 - y1))
+    return math.nan
+
+
+def training_gain(doc: dict, gamma: float, alpha: float) -> list[tuple[int, float, float]]:
+    """(m, loss after the grid's steps, loss after the longest training) for one (gamma, alpha) of the E = 1 law."""
+    rows = [r for r in table(doc, distribution="power", s=0.0, gamma=gamma, alpha=alpha)
+            if r["part"] in ("grid", "steps", "long")]
+    if not rows:
+        raise ValueError(f"the sweep has no power-law curve at gamma={gamma:g}, alpha={alpha:g}")
+    short, long_ = min(rows, key=lambda r: r["steps"]), max(rows, key=lambda r: r["steps"])
+    return [(m, a, b) for m, a, b in zip(short["widths"], short["losses"], long_["losses"])]
+
+
+#: numbers from Liu, Liu & Gore (2025) that chapter 6 compares with, each with where it comes from;
+#: "read off" means estimated from a plotted figure of the paper, not printed in its text
+PAPER_NUMBERS = {
+    "strong_shapes_alpha_m": (1.0, "about 1 for all three shapes (fig. 1d: every curve follows the slope -1 "
+                                   "guide; n = 10,240, m = 8 to 1,024)"),
+    "strong_shapes_r2": ((0.985, 0.963, 0.987), "0.985, 0.963, 0.987 (fig. 4a, read off the bars)"),
+    "weak_shapes_r2": ((0.80, 0.99, 0.87), "0.80, 0.99, 0.87 (fig. 4a, read off the bars)"),
+    "weak_power_alpha_m": (0.2, "alpha - 1 = 0.2 for p_i ~ i^-1.2 (the weak-regime theory)"),
+    "phi_strong": (1.0, "1 at every alpha (fig. 3b)"),
+    "phi_weak": (0.2, "below about 0.2 at every alpha (fig. 3b)"),
+    "strong_alpha_m": (1.0, "about 1: from about 0.8 at alpha = 0 to 1.1 at alpha = 1 (fig. 6e, read off the "
+                            "points; fig. 4b)"),
+    "strong_alpha_m_steep": (2.0, "about 2 at alpha = 2, near the line 2 (alpha - 1) (fig. 6e, read off: 1.8 "
+                                  "to 2.3; fig. 4b)"),
+    "weak_alpha_m": (0.0, "follows max(alpha - 1, 0) (figs. 4b and 5)"),
+    "density_alpha_m": (1.1, "1.1 ± 0.1 at every E from 1 to 7.5 (fig. 7b: 1.12 ± 0.06 to 1.1 ± 0.2)"),
+    "scale": (None, "n = 1,000, 20,000 steps, 10 gammas x 17 alphas x 6 widths (fig. 1: n = 10,240, "
+                    "40,000 steps)"),
+}
+
+
+def _fmt(values) -> str:
+    return ", ".join(f"{v:.2f}" for v in values)
+
+
+def _span(values) -> str:
+    lo, hi = min(values), max(values)
+    return f"{lo:.2f}" if math.isclose(lo, hi, abs_tol=5e-3) else f"{lo:.2f} to {hi:.2f}"
+
+
+def _diff(course, paper) -> str:
+    """course - paper with signs: element by element against a tuple, as a range against one number."""
+    if isinstance(paper, tuple):
+        return ", ".join(f"{c - p:+.2f}" for c, p in zip(course, paper))
+    d = [c - paper for c in course]
+    lo, hi = min(d), max(d)
+    return f"{lo:+.2f}" if math.isclose(lo, hi, abs_tol=5e-3) else f"{lo:+.2f} to {hi:+.2f}"
+
+
+def paper_comparison(doc: dict) -> list[dict]:
+    """Chapter 6's table: each quantity with the paper's value (and its source), this sweep's, and the difference."""
+    P = PAPER_NUMBERS
+    order = ("exponential", "power", "linear")
+    shapes = {(r["distribution"], r["gamma"]): r for r in table(doc, part="shapes")}
+    strong = [shapes[(d, -1.0)] for d in order]
+    weak = [shapes[(d, 1.0)] for d in order]
+    grid = table(doc, part="grid")
+    steps = min(r["steps"] for r in grid)
+    widest = max(r["m"] for r in doc["records"] if r["part"] == "grid")
+    gr = [r for r in doc["records"] if r["part"] == "grid" and r["m"] == widest]
+    phi_s = [r["phi_half"] for r in gr if r["gamma"] < 0]
+    phi_w = [r["phi_half"] for r in gr if r["gamma"] > 0]
+    st_short = [r["alpha_m"] for r in grid if r["gamma"] < 0 and r["alpha"] <= 1]
+    best = longest(table(doc))
+    st_long = [r for (g, a), r in best.items() if g < 0 and a <= 1 and r["steps"] > steps]
+    long_steps = sorted({r["steps"] for r in st_long})
+    steep = [r["alpha_m"] for r in grid if r["gamma"] < 0 and r["alpha"] == max(x["alpha"] for x in grid)]
+    weak_dev = [r["alpha_m"] - max(r["alpha"] - 1, 0.0) for r in grid if r["gamma"] > 0]
+    dens = [r for r in table(doc, distribution="power", alpha=1.0, gamma=-1.0)
+            if r["part"] == "density" or (r["part"] == "grid")]
+    dens_long = best.get((-1.0, 1.0))
+    rows = [
+        ("loss exponent alpha_m, strong regime, exponential / power 1.2 / linear",
+         P["strong_shapes_alpha_m"], _fmt([r["alpha_m"] for r in strong]) + f" ({steps:,} steps)",
+         _diff([r["alpha_m"] for r in strong], (1.0, 1.0, 1.0))),
+        ("R^2 of those three strong fits", P["strong_shapes_r2"], _fmt([r["r2"] for r in strong]),
+         _diff([r["r2"] for r in strong], P["strong_shapes_r2"][0])),
+        ("R^2 of the three weak fits (gamma = +1)", P["weak_shapes_r2"], _fmt([r["r2"] for r in weak]),
+         _diff([r["r2"] for r in weak], P["weak_shapes_r2"][0])),
+        ("alpha_m, weak regime, power law alpha = 1.2", P["weak_power_alpha_m"], f"{weak[1]['alpha_m']:.2f}",
+         _diff([weak[1]["alpha_m"]], 0.2)),
+        (f"phi_1/2 at gamma < 0 (m = {widest})", P["phi_strong"], _span(phi_s), _diff(phi_s, 1.0)),
+        (f"phi_1/2 at gamma > 0 (m = {widest})", P["phi_weak"], _span(phi_w), "within the paper's range"
+         if max(phi_w) <= 0.2 else f"largest {max(phi_w):.2f}, above 0.2"),
+        ("alpha_m, strong regime, alpha <= 1", P["strong_alpha_m"],
+         f"{_span(st_short)} ({steps:,} steps); {_span([r['alpha_m'] for r in st_long])} "
+         f"({', '.join(f'{s:,}' for s in long_steps)} steps)",
+         f"{_diff(st_short, 1.0)}; {_diff([r['alpha_m'] for r in st_long], 1.0)}"),
+        ("alpha_m, strong regime, alpha = 2", P["strong_alpha_m_steep"], f"{_span(steep)} ({steps:,} steps)",
+         _diff(steep, 2.0)),
+        ("alpha_m - max(alpha - 1, 0), weak regime (gamma > 0)", P["weak_alpha_m"], _span(weak_dev),
+         _diff(weak_dev, 0.0)),
+        ("alpha_m across E = 1 to 7.5, strong regime (alpha = 1)", P["density_alpha_m"],
+         f"{_span([r['alpha_m'] for r in dens])} ({steps:,} steps)"
+         + (f"; {dens_long['alpha_m']:.2f} at E = 1 ({dens_long['steps']:,} steps)" if dens_long else ""),
+         _diff([r["alpha_m"] for r in dens], 1.1)
+         + (f"; {dens_long['alpha_m'] - 1.1:+.2f}" if dens_long else "")),
+        ("scale of the runs", P["scale"],
+         f"n = {doc['settings']['n']:,}, {steps:,} or {max(r['steps'] for r in doc['records']):,} steps, "
+         f"{len(doc['records'])} models", "fewer steps and models; same n and widths"),
+    ]
+    return [dict(quantity=q, paper=p[1], course=c, difference=d) for q, p, c, d in rows]
+
+
+class ComparisonTable(list):
+    """Rows of dicts shown as an HTML table in Jupyter and as plain text elsewhere."""
+
+    def _repr_html_(self) -> str:
+        import html
+
+        if not self:
+            return "<p>(no rows)</p>"
+        cols = list(self[0])
+        head = "".join(f"<th style='text-align:left'>{html.escape(c)}</th>" for c in cols)
+        body = "".join("<tr>" + "".join(f"<td style='text-align:left'>{html.escape(str(r[c]))}</td>" for c in cols)
+                       + "</tr>" for r in self)
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    def __repr__(self) -> str:
+        return "\n".join(" | ".join(str(r[c]) for c in r) for r in self)
+
+
+def flips(doc: dict) -> dict[tuple[int, float], float]:
+    """For each (m, alpha) of the grid, the gamma at which phi_1/2 falls through 1/2 (`crossing`)."""
+    grid = records(doc, part="grid")
+    out = {}
+    for m, alpha in sorted({(r["m"], r["alpha"]) for r in grid}):
+        cell = [r for r in grid if r["m"] == m and r["alpha"] == alpha]
+        out[(m, alpha)] = crossing([r["gamma"] for r in cell], [r["phi_half"] for r in cell])
+    return out
+
+
+# ---- chapter 5: strong superposition
+
+def along_width(source, field: str, **where) -> tuple[list[int], list]:
+    """(widths, values of `field`) for the records matching `where`, sorted by m; one record per width.
+
+    `where` must pick out one curve (e.g. part, alpha, gamma, steps); two records at the same m raise.
+    """
+    recs = sorted(records(source, **where), key=lambda r: r["m"])
+    if not recs:
+        raise ValueError(f"no records match {where}")
+    if field not in recs[0]:
+        raise ValueError(f"records have no field {field!r}; fields are {sorted(recs[0])}")
+    ms = [r["m"] for r in recs]
+    if len(set(ms)) != len(ms):
+        raise ValueError(f"{where} matches more than one record at some width: add part, steps, alpha, ... to "
+                         "pick out one curve")
+    return ms, [r[field] for r in recs]
+
+
+def norm_summary(norms) -> dict:
+    """The row-norm numbers of chapter 5 for one model: phi_1/2, phi_1, the share above 1, and the modes."""
+    import torch
+
+    from . import metrics
+
+    v = torch.as_tensor(norms, dtype=torch.float32).flatten()
+    return dict(phi_half=float((v > 0.5).float().mean()), phi_one=float(((v - 1).abs() <= 0.1).float().mean()),
+                above_one=float((v > 1).float().mean()), modes=metrics.norm_modes(v))
+
+
+# ---- chapter 4: weak superposition
+
+def weak_exponents(source, min_gamma: float = 0.5, part: str = "grid") -> list[dict]:
+    """For every weak curve (gamma >= min_gamma) of the E = 1 power law: the exponents chapter 4 compares.
+
+    Each row has gamma, alpha, the widths, `alpha_m` (fitted to the measured loss), `left_out` (fitted to
+    the loss of the unrepresented features, the weak-regime prediction), `ideal` (the suitcase that stores
+    the top m features, at the sweep's n and widths), `asymptotic` (max(alpha - 1, 0)), the represented
+    counts, whether they grow with m, and `count_slope` (the log-log slope of the non-zero counts against
+    m; NaN with fewer than two).
+    """
+    from . import metrics
+
+    doc = source if isinstance(source, dict) else load(Path(source))
+    rows = []
+    for r in table(doc, part=part, distribution="power", s=0.0):
+        if r["gamma"] < min_gamma:
+            continue
+        curve = sorted(records(doc, part=part, distribution="power", s=0.0, alpha=r["alpha"], gamma=r["gamma"],
+                               steps=r["steps"]), key=lambda x: x["m"])
+        ms = [x["m"] for x in curve]
+        w = weak_prediction(r)
+        nz = [(m, k) for m, k in zip(ms, r["represented"]) if k > 0]
+        slope = fit_power_law(*zip(*nz)).slope if len({m for m, _ in nz}) >= 2 else math.nan
+        rows.append(dict(gamma=r["gamma"], alpha=r["alpha"], widths=ms, alpha_m=r["alpha_m"],
+                         left_out=fit_power_law(ms, [x["unrepresented_loss"] for x in curve]).exponent,
+                         ideal=metrics.suitcase_exponent(r["alpha"], curve[0]["n"], ms),
+                         asymptotic=w["predicted"], represented=r["represented"], count_grows=w["count_grows"],
+                         count_slope=slope))
+    return rows
