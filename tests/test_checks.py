@@ -264,3 +264,43 @@ def test_typical_mistakes_get_targeted_messages_chapters_1_2(check, fn, message)
 def test_unsolved_exercises_say_not_implemented_chapters_1_2(check, args):
     with pytest.raises(AssertionError, match="not implemented yet"):
         check(_stub)
+
+
+# ---------------------------------------------------------------- per-learner variants
+
+def test_a_learner_id_gives_its_own_reproducible_variant(monkeypatch):
+    from utils import data
+
+    def recorded(learner):
+        calls = []
+
+        def power_law_frequencies(n, alpha, E):
+            calls.append((n, round(alpha, 6), round(E, 6)))
+            return data.power_law(n, alpha, E)
+
+        checks.set_learner(learner)
+        try:
+            checks.check_power_law(power_law_frequencies)  # the reference answer passes in every variant
+        finally:
+            checks.set_learner(None)
+        return calls
+
+    default, ada, ada_again, bob = recorded(None), recorded("ada"), recorded("ada"), recorded("bob")
+    assert ada == ada_again, "the same id must give the same inputs"
+    assert len({tuple(default), tuple(ada), tuple(bob)}) == 3, "different ids must give different inputs"
+    monkeypatch.setenv("COURSE_LEARNER", "ada")
+    assert checks.variant_seed() == checks.set_learner("ada")
+    checks.set_learner(None)
+    assert checks.variant_seed(7) == 7  # an explicit seed always wins
+
+
+def test_a_wrong_answer_fails_in_every_variant():
+    from utils import data
+
+    for learner in ("ada", "bob", "s0001"):
+        checks.set_learner(learner)
+        try:
+            with pytest.raises(AssertionError, match="sum to"):
+                checks.check_power_law(lambda n, alpha, E: data.power_law(n, alpha, 1.0) * 2.0)
+        finally:
+            checks.set_learner(None)

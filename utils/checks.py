@@ -204,8 +204,9 @@ def _passed(message: str) -> None:
     print(f"\u2714 {message}")
 
 
-def check_power_law(fn: Callable, seed: int = 0) -> None:
+def check_power_law(fn: Callable, seed: int | None = None) -> None:
     """Exercise: power_law_frequencies(n, alpha, E) -> p with p_i ~ i^-alpha and sum(p) = E."""
+    seed = variant_seed(seed)
     g = np.random.default_rng(seed)
     for _ in range(3):
         n, alpha, E = int(g.integers(50, 400)), float(g.uniform(0.3, 1.8)), float(g.uniform(0.5, 2.0))
@@ -230,8 +231,9 @@ def check_power_law(fn: Callable, seed: int = 0) -> None:
     _passed("power_law_frequencies matches the reference for three random (n, alpha, E).")
 
 
-def check_sample_batch(fn: Callable, seed: int = 0) -> None:
+def check_sample_batch(fn: Callable, seed: int | None = None) -> None:
     """Exercise: sample_batch(p, batch, generator) -> x with x_i = Bernoulli(p_i) * Uniform(0, 2)."""
+    seed = variant_seed(seed)
     n, batch = 40, 20_000
     p = data.power_law(n, 1.0, E=3.0)
     x = _as_tensor(_call(fn, p, batch, _rng(seed), what="sample_batch"), "sample_batch")
@@ -260,8 +262,9 @@ def check_sample_batch(fn: Callable, seed: int = 0) -> None:
     _passed(f"sample_batch: activation rates and values match the data distribution ({batch} samples).")
 
 
-def check_forward(fn: Callable, seed: int = 0) -> None:
+def check_forward(fn: Callable, seed: int | None = None) -> None:
     """Exercise: toy_forward(W, b, x) -> ReLU(x W W^T + b)."""
+    seed = variant_seed(seed)
     g = _rng(seed)
     n, m, batch = 30, 6, 8
     W, b = models.init_params(n, m, g)
@@ -284,8 +287,9 @@ def check_forward(fn: Callable, seed: int = 0) -> None:
     raise AssertionError("the output differs from ReLU(x W W^T + b); check the order of the products.")
 
 
-def check_signed_decay(fn: Callable, seed: int = 0) -> None:
+def check_signed_decay(fn: Callable, seed: int | None = None) -> None:
     """Exercise: signed_decay(W, gamma, lr) -> W after one step of the paper's signed weight decay."""
+    seed = variant_seed(seed)
     g = _rng(seed)
     W = torch.randn(25, 5, generator=g) * 0.8
     lr = 0.05
@@ -315,8 +319,9 @@ def check_signed_decay(fn: Callable, seed: int = 0) -> None:
             f"norms from 1 went from {before:.4f} to {after:.4f}).")
 
 
-def check_phi_half(fn: Callable, seed: int = 0) -> None:
+def check_phi_half(fn: Callable, seed: int | None = None) -> None:
     """Exercise: represented_fraction(W) -> share of rows with norm > 1/2."""
+    seed = variant_seed(seed)
     g = _rng(seed)
     scales = torch.rand(200, 1, generator=g) * 1.2
     W = torch.randn(200, 10, generator=g)
@@ -380,8 +385,9 @@ def _ranked(vectors: np.ndarray, target: np.ndarray, exclude=(), cosine: bool = 
     return np.argsort(-scores, kind="stable")
 
 
-def check_cosine(fn: Callable, seed: int = 0) -> None:
+def check_cosine(fn: Callable, seed: int | None = None) -> None:
     """Exercise: cosine_similarity(a, b) -> a.b / (|a| |b|)."""
+    seed = variant_seed(seed)
     g = np.random.default_rng(seed)
     for _ in range(4):
         d = int(g.integers(3, 60))
@@ -405,8 +411,9 @@ def check_cosine(fn: Callable, seed: int = 0) -> None:
     _passed("cosine_similarity matches a.b / (|a| |b|) on four random pairs.")
 
 
-def check_neighbours(fn: Callable, seed: int = 0) -> None:
+def check_neighbours(fn: Callable, seed: int | None = None) -> None:
     """Exercise: nearest_neighbours(vectors, words, word, k) -> the k most cosine-similar words, word excluded."""
+    seed = variant_seed(seed)
     vectors, words = _synthetic_table(seed)
     k = 5
     for q in (3, 41, 97):
@@ -452,8 +459,9 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.linalg.norm(v)
 
 
-def check_analogy(fn: Callable, seed: int = 0) -> None:
+def check_analogy(fn: Callable, seed: int | None = None) -> None:
     """Exercise: solve_analogy(vectors, words, a, b, c) -> the word nearest in cosine to e_b - e_a + e_c."""
+    seed = variant_seed(seed)
     vectors, words, (a, b, c), roles = _analogy_case(seed)
     unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
     target = unit[b] - unit[a] + unit[c]
@@ -476,8 +484,9 @@ def check_analogy(fn: Callable, seed: int = 0) -> None:
     raise AssertionError(f"expected {want!r} (nearest in cosine to e_b - e_a + e_c), got {out!r}.")
 
 
-def check_zipf_exponent(fn: Callable, seed: int = 0) -> None:
+def check_zipf_exponent(fn: Callable, seed: int | None = None) -> None:
     """Exercise: zipf_exponent(freq) -> alpha, minus the slope of log p against log rank (ranks from 1)."""
+    seed = variant_seed(seed)
     from .fits import fit_power_law
 
     g = np.random.default_rng(seed)
@@ -514,8 +523,9 @@ def check_zipf_exponent(fn: Callable, seed: int = 0) -> None:
 
 # ----------------------------------------------------------------------------- chapter 2: high dimensions
 
-def check_unit_vectors(fn: Callable, seed: int = 0) -> None:
+def check_unit_vectors(fn: Callable, seed: int | None = None) -> None:
     """Exercise: random_unit_vectors(n, m, generator) -> (n, m) directions uniform on the sphere."""
+    seed = variant_seed(seed)
     n, m = 20_000, 2
     U = _as_tensor(_call(fn, n, m, _rng(seed), what="random_unit_vectors"), "random_unit_vectors").double()
     if U.shape != (n, m):
@@ -546,8 +556,9 @@ def check_unit_vectors(fn: Callable, seed: int = 0) -> None:
     _passed("random_unit_vectors gives unit rows, reproducible from the seed, uniform in direction.")
 
 
-def check_mean_square_overlap(fn: Callable, seed: int = 0) -> None:
+def check_mean_square_overlap(fn: Callable, seed: int | None = None) -> None:
     """Exercise: mean_square_overlap(U) -> mean over i != j of squared cosines of rows."""
+    seed = variant_seed(seed)
     from . import geometry
 
     g = _rng(seed)
@@ -601,8 +612,9 @@ def check_welch_bound(fn: Callable) -> None:
     _passed("welch_bound is right, including the case n <= m.")
 
 
-def check_packing(fn: Callable, seed: int = 0) -> None:
+def check_packing(fn: Callable, seed: int | None = None) -> None:
     """Exercise: pack_vectors(n, m, steps, generator) -> n unit rows within 1% of the Welch bound."""
+    seed = variant_seed(seed)
     from . import geometry
 
     n, m, steps = 60, 12, 500
@@ -631,8 +643,9 @@ def check_packing(fn: Callable, seed: int = 0) -> None:
 
 # ----------------------------------------------------------------------------- chapter 7: language models
 
-def check_token_matrix(fn: Callable, seed: int = 0) -> None:
+def check_token_matrix(fn: Callable, seed: int | None = None) -> None:
     """Exercise: token_matrix(model) -> the (vocab, width) unembedding of a Hugging Face causal LM."""
+    seed = variant_seed(seed)
     from . import lm
 
     g = np.random.default_rng(seed)
@@ -652,8 +665,9 @@ def check_token_matrix(fn: Callable, seed: int = 0) -> None:
     _passed("token_matrix returns the unembedding, one row per token, for two tiny GPT-2 models.")
 
 
-def check_overlap_ratio(fn: Callable, seed: int = 0) -> None:
+def check_overlap_ratio(fn: Callable, seed: int | None = None) -> None:
     """Exercise: overlap_ratio(U) -> m times the mean over pairs i != j of cos^2(U_i, U_j)."""
+    seed = variant_seed(seed)
     from .geometry import overlap_ratio
 
     g = _rng(seed)
@@ -681,8 +695,9 @@ def check_overlap_ratio(fn: Callable, seed: int = 0) -> None:
                          "pairs i != j, average, and multiply by m.")
 
 
-def check_offset_fit(fn: Callable, seed: int = 0) -> None:
+def check_offset_fit(fn: Callable, seed: int | None = None) -> None:
     """Exercise: fit_with_offset(widths, losses) -> (L0, A, a) for losses = L0 + A * widths^-a."""
+    seed = variant_seed(seed)
     g = np.random.default_rng(seed)
     widths = np.array([16, 32, 64, 128, 256, 512], dtype=float)
     L0, A, a = float(g.uniform(1.5, 3.0)), float(g.uniform(3, 8)), float(g.uniform(0.4, 1.2))
@@ -703,8 +718,9 @@ def check_offset_fit(fn: Callable, seed: int = 0) -> None:
     _passed(f"fit_with_offset recovers L0 = {L0:.3f}, A = {A:.3f}, a = {a:.3f} from noise-free data.")
 
 
-def check_implied_exponent(fn: Callable, seed: int = 0) -> None:
+def check_implied_exponent(fn: Callable, seed: int | None = None) -> None:
     """Exercise: implied_width_exponent(widths, layers, alpha_N) -> slope of -log(A N^-alpha_N) in log m."""
+    seed = variant_seed(seed)
     g = np.random.default_rng(seed)
     alpha_N = float(g.uniform(0.25, 0.4))
     widths = np.array([256, 512, 1024, 2048, 4096], dtype=float)
@@ -744,8 +760,9 @@ def _ch6_curve(seed: int, alpha_m: float, noise: float = 0.08) -> list[dict]:
     return recs
 
 
-def check_fit_exponent(fn: Callable, seed: int = 0) -> None:
+def check_fit_exponent(fn: Callable, seed: int | None = None) -> None:
     """Exercise: fit_exponent(records) -> (alpha_m, r2) of final_loss ~ m^-alpha_m on log-log axes."""
+    seed = variant_seed(seed)
     from .fits import fit_power_law
 
     for k, alpha_m in enumerate((1.0, 0.35, 1.6)):
@@ -916,8 +933,9 @@ def _pair(out, what: str) -> tuple[float, float]:
     return _number(out[0], what), _number(out[1], what)
 
 
-def check_norm_shares(fn: Callable, seed: int = 0) -> None:
+def check_norm_shares(fn: Callable, seed: int | None = None) -> None:
     """Exercise: norm_shares(W) -> (phi_1/2, phi_1): shares of rows with norm > 1/2 and within 0.1 of 1."""
+    seed = variant_seed(seed)
     for s in (seed, seed + 1):
         W, _ = _strong_like(s)
         norms = W.norm(dim=1)
@@ -947,8 +965,9 @@ def check_norm_shares(fn: Callable, seed: int = 0) -> None:
     _passed(f"norm_shares gives phi_1/2 = {want[0]:.3f} and phi_1 = {want[1]:.3f} on two test matrices.")
 
 
-def check_represented_overlap(fn: Callable, seed: int = 0) -> None:
+def check_represented_overlap(fn: Callable, seed: int | None = None) -> None:
     """Exercise: represented_overlap(W) -> mean over pairs i != j of represented rows of cos^2(W_i, W_j)."""
+    seed = variant_seed(seed)
     from . import geometry
 
     W, _ = _strong_like(seed)
@@ -977,8 +996,9 @@ def check_represented_overlap(fn: Callable, seed: int = 0) -> None:
                          "square the cosines of all pairs i != j and average.")
 
 
-def check_single_feature(fn: Callable, seed: int = 0) -> None:
+def check_single_feature(fn: Callable, seed: int | None = None) -> None:
     """Exercise: single_feature(W, b, j, u) -> the n outputs ReLU(u W W_j + b) when only feature j is active."""
+    seed = variant_seed(seed)
     W, b = _strong_like(seed, n=120, m=10)
     for j, u in ((3, 1.5), (57, 0.7)):
         pre, post = metrics.single_feature_outputs(W, b, u)
@@ -1003,9 +1023,10 @@ def check_single_feature(fn: Callable, seed: int = 0) -> None:
     _passed("single_feature returns ReLU(u W W_j + b), the response to one active feature.")
 
 
-def check_false_activation(fn: Callable, seed: int = 0) -> None:
+def check_false_activation(fn: Callable, seed: int | None = None) -> None:
     """Exercise: worst_false_activation(W, b, u) -> (j, i, y): the largest output of a feature i != j
     when only feature j is active with value u."""
+    seed = variant_seed(seed)
     W, b = _strong_like(seed, n=150, m=8)
     u = 2.0
     G = W @ W.T
@@ -1043,8 +1064,9 @@ def check_false_activation(fn: Callable, seed: int = 0) -> None:
                          "ReLU(u W W^T + b) (row j: j active), blank the diagonal, take the largest entry.")
 
 
-def check_loss_exponent(fn: Callable, seed: int = 0) -> None:
+def check_loss_exponent(fn: Callable, seed: int | None = None) -> None:
     """Exercise: loss_exponent(widths, losses) -> alpha_m in losses ~ widths^(-alpha_m), fitted on log-log axes."""
+    seed = variant_seed(seed)
     g = np.random.default_rng(seed)
     widths = np.array([10, 15, 25, 39, 63, 100], dtype=float)
     for _ in range(2):
