@@ -42,3 +42,68 @@ def fit_power_law(x, y) -> PowerLawFit:
     total = np.sum((ly - ly.mean()) ** 2)
     r2 = 1.0 - np.sum(resid ** 2) / total if total > 0 else 1.0
     return PowerLawFit(slope=float(slope), prefactor=float(np.exp(intercept)), r2=float(r2))
+
+
+@dataclass(frozen=True)
+class OffsetPowerLawFit:
+    """y = offset + prefactor * x^(-exponent): a power law that levels off at an irreducible offset.
+
+    `exponent_se` and `offset_se` are standard errors from the curvature of the squared error at the
+    optimum (linearised, so only a guide when the data barely constrain the fit).
+    """
+
+    offset: float
+    prefactor: float
+    exponent: float
+    exponent_se: float
+    offset_se: float
+    rss: float
+
+    def __call__(self, x) -> np.ndarray:
+        return self.offset + self.prefactor * np.asarray(x, dtype=float) ** (-self.exponent)
+
+
+def _best_prefactor(x, y, offsets, exponents):
+    """For every (offset, exponent) on a grid, the least-squares prefactor and the squared error."""
+    f = x[None, None, :] ** (-exponents[None, :, None])          # (1, E, N)
+    r = y[None, None, :] - offsets[:, None, None]                 # (O, 1, N)
+    A = (f * r).sum(-1) / (f * f).sum(-1)                         # (O, E)
+    rss = ((r - A[..., None] * f) ** 2).sum(-1)
+    return A, rss
+
+
+def fit_offset_power_law(x, y, max_exponent: float = 3.0) -> OffsetPowerLawFit:
+    """Least-squares fit of y = L0 + A x^(-a) with 0 <= L0 < min(y), A > 0, 0 < a <= max_exponent.
+
+    Needs at least 4 points (3 parameters plus one degree of freedom for the error bars). The optimum
+    is found on a grid over (L0, a), refined twice around the best cell; A is solved exactly for each.
+    """
+    x = np.asarray(x, dtype=float).ravel()
+    y = np.asarray(y, dtype=float).ravel()
+    if x.shape != y.shape:
+        raise ValueError(f"x and y must have the same length, got {x.size} and {y.size}")
+    if x.size < 4 or np.unique(x).size < 3:
+        raise ValueError("fit_offset_power_law needs at least 4 points at 3 or more distinct x")
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y)) and np.all(x > 0) and np.all(y > 0)):
+        raise ValueError("x and y must be finite and positive")
+    lo_o, hi_o, lo_a, hi_a = 0.0, y.min() * (1 - 1e-9), 1e-3, float(max_exponent)
+    for _ in range(3):
+        offsets, exponents = np.linspace(lo_o, hi_o, 201), np.linspace(lo_a, hi_a, 301)
+        A, rss = _best_prefactor(x, y, offsets, exponents)
+        rss = np.where(A > 0, rss, np.inf)
+        i, j = np.unravel_index(np.argmin(rss), rss.shape)
+        do, da = offsets[1] - offsets[0], exponents[1] - exponents[0]
+        lo_o, hi_o = max(0.0, offsets[i] - 2 * do), min(y.min() * (1 - 1e-9), offsets[i] + 2 * do)
+        lo_a, hi_a = max(1e-3, exponents[j] - 2 * da), min(max_exponent, exponents[j] + 2 * da)
+    L0, a, Af = float(offsets[i]), float(exponents[j]), float(A[i, j])
+    # standard errors from the Jacobian of the residuals with respect to (L0, A, a)
+    J = np.stack([np.ones_like(x), x ** -a, -Af * x ** -a * np.log(x)], axis=1)
+    dof = x.size - 3
+    s2 = float(rss[i, j]) / dof if dof > 0 else np.nan
+    try:
+        cov = s2 * np.linalg.inv(J.T @ J)
+        se_o, se_a = float(np.sqrt(max(cov[0, 0], 0))), float(np.sqrt(max(cov[2, 2], 0)))
+    except np.linalg.LinAlgError:
+        se_o = se_a = float("inf")
+    return OffsetPowerLawFit(offset=L0, prefactor=Af, exponent=a, exponent_se=se_a, offset_se=se_o,
+                             rss=float(rss[i, j]))

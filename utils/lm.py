@@ -103,10 +103,21 @@ def encode(tok, text: str) -> torch.Tensor:
 
 # ---------------------------------------------------------------- models
 
+def _quiet_transformers() -> None:
+    """No loading/saving progress bars from transformers in tests and on the website (COURSE_QUIET=1)."""
+    from transformers.utils import logging as hf_logging
+
+    from .train import _show_progress
+
+    if not _show_progress(None):
+        hf_logging.disable_progress_bar()
+
+
 def tiny_gpt2(width: int, vocab_size: int, layers: int = 2, heads: int = 4, context: int = 128, seed: int = 0):
     """A GPT-2 (transformers' class) of the given width, tied embeddings, no dropout, initialised from `seed`."""
     from transformers import GPT2Config, GPT2LMHeadModel
 
+    _quiet_transformers()
     width = check.positive_int("width", width)
     heads = check.positive_int("heads", heads)
     if width % heads:
@@ -134,6 +145,7 @@ def unembedding_of(name: str, local_only: bool | None = None) -> torch.Tensor:
 
     if not isinstance(name, str) or not name:
         raise ValueError(f"name must be a model name or folder (a non-empty string), got {name!r}")
+    _quiet_transformers()
     if local_only is None:
         local_only = os.environ.get("HF_HUB_OFFLINE") == "1"
     try:
@@ -148,14 +160,9 @@ def unembedding_of(name: str, local_only: bool | None = None) -> torch.Tensor:
 
 def effective_dimension(U) -> float:
     """Participation ratio of the singular values, (sum s^2)^2 / sum s^4: m for isotropic rows, 1 for one direction."""
-    s2 = torch.linalg.svdvals(torch.as_tensor(U, dtype=torch.float64)) ** 2
+    U = torch.as_tensor(U, dtype=torch.float64)
+    s2 = torch.linalg.eigvalsh(U.T @ U)  # the squared singular values, from the small m x m Gram matrix
     return float(s2.sum() ** 2 / (s2 ** 2).sum())
-
-
-def _m_msq(U: torch.Tensor) -> float:
-    from .geometry import mean_square_overlap
-
-    return U.shape[1] * mean_square_overlap(U)
 
 
 def unembedding_stats(U, counts=None, top: int = 1000) -> dict:
@@ -164,15 +171,19 @@ def unembedding_stats(U, counts=None, top: int = 1000) -> dict:
     - m_msq: m times the mean square cosine between rows (1 for random directions);
     - m_msq_centred: the same after removing the mean row (a shared direction inflates m_msq);
     - m_msq_top / m_msq_top_centred: on the `top` most frequent tokens (needs `counts`);
-    - effective_dim: participation ratio of the singular values; norm_median, norm_iqr.
+    - effective_dim (and _centred): participation ratio of the singular values; norm_median, norm_iqr.
     """
+    from .geometry import overlap_ratio as _m_msq
+
     U = torch.as_tensor(U, dtype=torch.float32)
     if U.dim() != 2 or U.shape[0] < 2:
         raise ValueError(f"U must be a (vocab, width) matrix with at least 2 rows, got shape {tuple(U.shape)}")
     norms = U.norm(dim=1)
     q1, med, q3 = torch.quantile(norms, torch.tensor([0.25, 0.5, 0.75])).tolist()
-    out = dict(width=U.shape[1], vocab=U.shape[0], m_msq=_m_msq(U), m_msq_centred=_m_msq(U - U.mean(0)),
-               effective_dim=effective_dimension(U), norm_median=med, norm_iqr=q3 - q1)
+    C = U - U.mean(0)
+    out = dict(width=U.shape[1], vocab=U.shape[0], m_msq=_m_msq(U), m_msq_centred=_m_msq(C),
+               effective_dim=effective_dimension(U), effective_dim_centred=effective_dimension(C),
+               norm_median=med, norm_iqr=q3 - q1)
     if counts is not None:
         counts = torch.as_tensor(counts)
         if counts.shape != (U.shape[0],):
@@ -182,6 +193,29 @@ def unembedding_stats(U, counts=None, top: int = 1000) -> dict:
         out.update(top=len(idx), m_msq_top=_m_msq(T), m_msq_top_centred=_m_msq(T - T.mean(0)),
                    unseen=int((counts == 0).sum()))
     return out
+
+
+# ---------------------------------------------------------------- scaling laws
+
+#: Chinchilla's fitted loss L(N, D) = L0 + A / N^alpha + B / D^beta (Hoffmann et al. 2022, their third
+#: approach; they call the irreducible loss E, a letter this course keeps for the activation density)
+CHINCHILLA = dict(L0=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28)
+
+
+def transformer_params(width, layers) -> np.ndarray:
+    """Non-embedding parameters of a GPT-style transformer, about 12 m^2 l (attention 4 m^2, MLP 8 m^2)."""
+    return 12.0 * np.asarray(width, dtype=float) ** 2 * np.asarray(layers, dtype=float)
+
+
+def chinchilla_loss(N, D) -> np.ndarray:
+    """Chinchilla's fitted loss (nats per token) for N parameters trained on D tokens."""
+    c = CHINCHILLA
+    return c["L0"] + c["A"] / np.asarray(N, dtype=float) ** c["alpha"] + c["B"] / np.asarray(D, dtype=float) ** c["beta"]
+
+
+def width_exponent(alpha_N: float, k: float) -> float:
+    """If L - L0 ~ N^-alpha_N and N ~ m^k, then L - L0 ~ m^-(k alpha_N): the exponent in the width."""
+    return k * alpha_N
 
 
 # ---------------------------------------------------------------- the family
@@ -392,3 +426,10 @@ def run_family(name: str, out: str | Path | None = None, progress: bool | None =
     if bar is not None:
         bar.close()
     return path
+
+
+def training_counts(path: str | Path, corpus_file=None) -> torch.Tensor:
+    """How often each token of the family saved in `path` occurs in the training text (a few seconds)."""
+    tok = tokenizer(path)
+    train_text, _ = split_corpus(load_corpus(corpus_file))
+    return torch.bincount(encode(tok, train_text), minlength=tok.get_vocab_size())
