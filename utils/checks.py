@@ -1259,3 +1259,172 @@ def check_packed_count(fn: Callable, seed: int | None = None) -> None:
         raise AssertionError(f"with m = {m} and {what} ({c:.3g}) expected {want} packed features, got {got:g}.")
     _passed(f"packed_count fills every slot without a fee, stops at the {top} features worth a fee, and packs "
             "nothing when the fee is larger than any saving.")
+
+
+# ---- chapter 8: what superposition implies
+
+def check_local_exponents(fn: Callable, seed: int | None = None) -> None:
+    """Exercise: local_exponents(widths, losses) -> the exponent -dlog L / dlog m between neighbouring widths."""
+    from . import implications
+
+    seed = variant_seed(seed)
+    g = np.random.default_rng(seed)
+    widths = [4, 8, 16, 32, 48]
+    a, A = float(g.uniform(0.8, 1.2)), float(g.uniform(0.02, 0.06))
+    losses = [A * m ** -a * (1 - m / 64) ** 2 for m in widths]  # a 1/m-like curve that plunges near m = 64
+    want = implications.local_exponents(widths, losses)
+    out = _call(fn, list(widths), list(losses), what="local_exponents")
+    if isinstance(out, (int, float)) or (isinstance(out, (torch.Tensor, np.ndarray)) and np.size(out) == 1):
+        raise AssertionError("you returned one number; return one exponent per pair of neighbouring widths "
+                             f"({len(widths) - 1} values for {len(widths)} widths).")
+    try:
+        got = [float(v) for v in out]
+    except (TypeError, ValueError):
+        raise AssertionError("local_exponents should return a list of numbers") from None
+    if len(got) != len(want):
+        raise AssertionError(f"expected {len(want)} exponents (one per pair of neighbouring widths), got {len(got)}.")
+    if np.allclose(got, want, rtol=1e-4, atol=1e-6):
+        _passed("local_exponents: " + ", ".join(f"{v:.2f}" for v in got) + " (it grows as m nears n).")
+        return
+    if np.allclose(got, [-v for v in want], rtol=1e-4):
+        raise AssertionError("the sign is flipped: the loss falls, so its log-log slope is negative and the "
+                             "exponent is minus the slope.")
+    plain = [-(L2 - L1) / (m2 - m1) for m1, m2, L1, L2 in zip(widths, widths[1:], losses, losses[1:])]
+    semi = [-(math.log(L2) - math.log(L1)) / (m2 - m1) for m1, m2, L1, L2 in
+            zip(widths, widths[1:], losses, losses[1:])]
+    if np.allclose(got, plain, rtol=1e-4) or np.allclose(got, semi, rtol=1e-4):
+        raise AssertionError("take logarithms of BOTH the losses and the widths: "
+                             "-(log L2 - log L1) / (log m2 - log m1).")
+    raise AssertionError(f"expected {[round(v, 3) for v in want]}, got {[round(v, 3) for v in got]}.")
+
+
+def check_unseen_loss(fn: Callable, seed: int | None = None) -> None:
+    """Exercise: unseen_loss(p, pool) -> (1/n) E[u^2] sum_i p_i (1 - p_i)^pool."""
+    from . import implications
+
+    seed = variant_seed(seed)
+    g = np.random.default_rng(seed)
+    for _ in range(2):
+        n, pool = int(g.integers(50, 300)), int(g.integers(50, 2000))
+        p = data.power_law(n, float(g.uniform(0.6, 1.6)))
+        want = implications.unseen_loss(p, pool)
+        got = _number(_call(fn, p.clone(), pool, what="unseen_loss"), "unseen_loss")
+        if math.isclose(got, want, rel_tol=1e-4):
+            continue
+        q = p.double()
+        miss = (1 - q) ** pool
+        if math.isclose(got, want * n, rel_tol=1e-4):
+            raise AssertionError("your value is n times too large: the loss is a mean over the n features, divide by n.")
+        if math.isclose(got, want * 3 / 4, rel_tol=1e-4):
+            raise AssertionError("an unlearned feature costs p_i E[u^2] with E[u^2] = 4/3 (u ~ Uniform(0, 2)): "
+                                 "multiply by 4/3.")
+        if math.isclose(got, float((q * (1 - miss)).sum()) * data.U_SQUARE_MEAN / n, rel_tol=1e-4):
+            raise AssertionError("you weighted by the chance that feature i IS in the pool; the loss comes from the "
+                                 "features missing from it: (1 - p_i)^pool.")
+        if math.isclose(got, float(miss.sum()) * data.U_SQUARE_MEAN / n, rel_tol=1e-4) or \
+                math.isclose(got, float(miss.mean()), rel_tol=1e-4):
+            raise AssertionError("weight each missing feature by what it costs: p_i E[u^2] / n. A rare feature "
+                                 "is often missing but costs little.")
+        if math.isclose(got, float((q * (1 - q * pool).clamp(min=0)).sum()) * data.U_SQUARE_MEAN / n, rel_tol=1e-4):
+            raise AssertionError("the chance that feature i never appears in `pool` independent samples is "
+                                 "(1 - p_i) ** pool, not 1 - p_i * pool.")
+        raise AssertionError(f"n = {n}, pool = {pool}: expected {want:.6g}, got {got:.6g}; sum p_i (1 - p_i)^pool, "
+                             "times 4/3, divided by n.")
+    _passed("unseen_loss matches (1/n) E[u^2] sum p_i (1 - p_i)^pool for two laws and pool sizes.")
+
+
+def check_participation_ratio(fn: Callable, seed: int | None = None) -> None:
+    """Exercise: participation_ratio(v) -> (sum v_i^2)^2 / sum v_i^4, the effective number of entries."""
+    from . import implications
+
+    seed = variant_seed(seed)
+    g = _rng(seed)
+    cases = [torch.tensor([0.0, 2.0, 0.0, 0.0]), torch.tensor([1.0, -1.0, 1.0, -1.0, 0.0]),
+             torch.randn(60, generator=g) * torch.rand(60, generator=g)]
+    for v in cases:
+        want = float(implications.participation_ratio(v))
+        got = _number(_call(fn, v.clone(), what="participation_ratio"), "participation_ratio")
+        if math.isclose(got, want, rel_tol=1e-4):
+            continue
+        s1, s2, s4 = float(v.abs().sum()), float((v ** 2).sum()), float((v ** 4).sum())
+        if math.isclose(got, 1 / want, rel_tol=1e-4):
+            raise AssertionError("you returned the inverse: one active entry should give 1 and k equal entries k, "
+                                 "so put (sum v^2)^2 on top and sum v^4 below.")
+        if math.isclose(got, s2 / s4, rel_tol=1e-4):
+            raise AssertionError("square the numerator: (sum v_i^2)^2 / sum v_i^4 (as written, the answer changes "
+                                 "when v is scaled).")
+        if math.isclose(got, want / v.numel(), rel_tol=1e-4):
+            raise AssertionError("do not divide by the length of v: the ratio is a count of entries, not a share.")
+        if math.isclose(got, s1 ** 2 / s2, rel_tol=1e-4) or (s2 != 0 and math.isclose(got, float(v.sum()) ** 2 / s2,
+                                                                                         rel_tol=1e-4)):
+            raise AssertionError("use squares and fourth powers: (sum v_i^2)^2 / sum v_i^4; (sum |v_i|)^2 / "
+                                 "sum v_i^2 is a different measure of spread.")
+        raise AssertionError(f"for v = {v[:5].tolist()}... expected {want:.4f}, got {got:.4f}.")
+    _passed("participation_ratio gives 1 for one entry, 4 for four equal ones, and matches on a random vector.")
+
+
+def check_compute_optimal(fn: Callable, seed: int | None = None) -> None:
+    """Exercise: compute_optimal(width, depth, time) -> (loss-vs-N exponent, loss-vs-C exponent)."""
+    from . import implications
+
+    seed = variant_seed(seed)
+    g = np.random.default_rng(seed)
+    triples = [(1.0, 1.0, 1 / 3), (float(g.uniform(0.5, 1.5)), float(g.uniform(0.5, 1.5)), float(g.uniform(0.2, 0.6)))]
+    for a, d, t in triples:
+        want = implications.compute_exponents(a, d, t)
+        out = _call(fn, a, d, t, what="compute_optimal")
+        if isinstance(out, (str, bytes)) or not hasattr(out, "__len__") or len(out) != 2:
+            raise AssertionError("compute_optimal should return two numbers: (exponent of N, exponent of C)")
+        c_n, c_c = _number(out[0], "compute_optimal"), _number(out[1], "compute_optimal")
+        if math.isclose(c_n, want["params"], rel_tol=1e-6) and math.isclose(c_c, want["loss"], rel_tol=1e-6):
+            continue
+        if math.isclose(c_n, a * d / (a + d), rel_tol=1e-6):
+            raise AssertionError("N grows like m^2 l, not m l: with l = N / m^2 the depth term is B (m^2 / N)^depth, "
+                                 "and balancing it against A m^-width gives width * depth / (width + 2 depth).")
+        if math.isclose(c_n, -want["params"], rel_tol=1e-6) or math.isclose(c_c, -want["loss"], rel_tol=1e-6):
+            raise AssertionError("return the exponents as positive numbers: loss ~ N^-c means c > 0.")
+        if not math.isclose(c_n, want["params"], rel_tol=1e-6):
+            raise AssertionError(f"width {a:.3g}, depth {d:.3g}: the loss falls like N^-{want['params']:.4f} at the "
+                                 f"best shape, you have {c_n:.4f}.")
+        if math.isclose(c_c, c_n / 2, rel_tol=1e-6) and not math.isclose(c_c, want["loss"], rel_tol=1e-6):
+            raise AssertionError("you assumed N ~ C^(1/2) whatever the exponents; balance the two terms instead: "
+                                 "N^-c and D^-time with D = C / (6 N).")
+        if math.isclose(c_c, c_n, rel_tol=1e-6) or math.isclose(c_c, t, rel_tol=1e-6):
+            raise AssertionError("compute C ~ 6 N D is shared between the model and the data: minimise "
+                                 "N^-c + D^-time at fixed N D; the result is c * time / (c + time).")
+        raise AssertionError(f"expected a compute exponent {want['loss']:.4f}, got {c_c:.4f}.")
+    _passed("compute_optimal: width 1, depth 1, time 1/3 give loss ~ N^-1/3 and C^-1/6, and the general formula holds.")
+
+
+# ---- capstone
+
+def score_capstone(submission, seed: int = 0, pass_mark: float | None = None, quiet: bool = False):
+    """Grade a capstone submission (a dict of settings, or a function of the width m returning one).
+
+    Trains it at every width of `utils.capstone.TASK` with the grader's seeds for `seed`, prints the
+    score and what was measured, and returns the `utils.capstone.Score`. A submission that breaks
+    the rules raises AssertionError saying which rule. With pass_mark, a score below it raises
+    AssertionError after the report (what nbgrader's autograde needs).
+    """
+    from . import capstone
+
+    if callable(submission) and not isinstance(submission, dict):
+        for m in capstone.TASK["widths"]:
+            _call(submission, m, what="your submission")
+    try:
+        chosen = [capstone.settings_for(submission, m) for m in capstone.TASK["widths"]]
+        if all(s == capstone.validate({}) for s in chosen):  # the baseline itself: trained once, reused
+            result = capstone.baseline(seed)
+        else:
+            result = capstone.evaluate(submission, seed)
+    except capstone.SubmissionError as exc:
+        raise AssertionError(f"submission rejected: {exc}") from None
+    outcome = capstone.score(result, capstone.baseline(seed))
+    if not quiet:
+        print(outcome.report)
+    if pass_mark is not None and outcome.total < pass_mark:
+        raise AssertionError(f"the submission scored {outcome.total:.1f}, below the pass mark of {pass_mark}; "
+                             "see the report above for where the points were lost.")
+    if pass_mark is not None:
+        _passed(f"the submission scored {outcome.total:.1f} / 100 (pass mark {pass_mark}).")
+    return outcome

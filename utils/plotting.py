@@ -750,3 +750,193 @@ def weak_frame(W, gammas: Sequence[float], losses: Sequence[float], predicted: S
     a3.legend(fontsize=8)
     fig.suptitle(f"γ = {gamma:+g}")
     return fig
+
+
+# ---- chapter 8: what superposition implies
+
+def width_limit(widths: Sequence[int], losses: Sequence[float], overlaps: Sequence[float], n: int) -> plt.Figure:
+    """Loss (left) and mean square overlap (right) of trained models against width m, up to and beyond n.
+
+    Left: the 1/m line through the first point, and the best-packing (Welch) shape
+    (n - m)/(m (n - 1)) through the same point, which reaches 0 at m = n. Right: the
+    measured overlaps with 1/m and the Welch bound. Dotted vertical line: m = n.
+    """
+    from .geometry import welch_bound
+
+    ms, L, ov = np.asarray(widths, float), np.asarray(losses, float), np.asarray(overlaps, float)
+    grid = np.geomspace(ms.min(), ms.max(), 200)
+    below = grid[grid < n]
+    fig, (a1, a2) = _figure(ncols=2, width=4.5, height=3.6)
+    a1.plot(ms, L, "o-", color=PALETTE[0], lw=1.5, ms=5, label="trained, fresh data")
+    a1.plot(grid, L[0] * ms[0] / grid, ":", color="grey", lw=1.5, label="$\\propto 1/m$ (through the first point)")
+    w0 = welch_bound(n, int(ms[0]))
+    a1.plot(below, [L[0] * welch_bound(n, int(round(m))) / w0 for m in below], "--", color=PALETTE[1], lw=1.2,
+            label="$\\propto$ Welch bound (0 at $m = n$)")
+    a2.plot(ms, ov, "o-", color=PALETTE[0], lw=1.5, ms=5, label="trained rows")
+    a2.plot(grid, 1 / grid, ":", color="grey", lw=1.5, label="$1/m$ (random directions)")
+    a2.plot(below, [welch_bound(n, int(round(m))) for m in below], "--", color=PALETTE[1], lw=1.2,
+            label="Welch bound (best packing)")
+    for ax in (a1, a2):
+        ax.axvline(n, color="black", ls=":", lw=1)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        _ticks_at(ax, ms)
+        ax.set_xlabel(f"width m (dotted: m = n = {n})")
+        ax.legend(fontsize=7)
+    a1.set_ylabel("loss on fresh data")
+    a1.set_title("Loss leaves the 1/m line as m nears n")
+    a2.set_ylabel("mean square overlap $\\overline{\\cos^2}$")
+    a2.set_title("Overlaps fall to the packing floor")
+    return fig
+
+
+def irreducible_floor(widths: Sequence[float], clean: Sequence[float], floor: float) -> plt.Figure:
+    """The same loss curve without and with an irreducible part `floor`, each with its power-law fit."""
+    from .fits import fit_power_law
+
+    ms, L = np.asarray(widths, float), np.asarray(clean, float)
+    noisy = L + floor
+    grid = np.geomspace(ms.min(), ms.max(), 100)
+    f_clean, f_noisy = fit_power_law(ms, L), fit_power_law(ms, noisy)
+    fig, (ax,) = _figure(width=5.4, height=3.8)
+    ax.plot(ms, L, "o", color=PALETTE[0], ms=5, label=f"model part only: $\\alpha_m$ = {f_clean.exponent:.2f}")
+    ax.plot(grid, f_clean(grid), "--", color=PALETTE[0], lw=1)
+    ax.plot(ms, noisy, "s", color=PALETTE[1], ms=5, label=f"with the floor added: $\\alpha_m$ = {f_noisy.exponent:.2f}")
+    ax.plot(grid, f_noisy(grid), "--", color=PALETTE[1], lw=1)
+    ax.axhline(floor, color="grey", ls=":", lw=1, label=f"irreducible part = {floor:.1e}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    _ticks_at(ax, ms)
+    ax.set_xlabel("width m")
+    ax.set_ylabel("loss on fresh data")
+    ax.set_title("An irreducible floor flattens the log-log line")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def data_limited(test: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+                 train: Mapping[str, tuple[Sequence[float], Sequence[float]]] | None = None) -> plt.Figure:
+    """Loss on fresh data against width, one line per data setting (fresh, or a finite pool), with the
+    final training loss of the pool-trained models dotted in the same colour."""
+    fig, (ax,) = _figure(width=5.4, height=3.8)
+    widths = set()
+    for (label, (ms, L)), color in zip(test.items(), PALETTE):
+        ax.plot(ms, L, "o-", color=color, lw=1.5, ms=5, label=f"{label}: loss on fresh data")
+        widths |= set(ms)
+        if train and label in train:
+            tm, tl = train[label]
+            ax.plot(tm, tl, "x:", color=color, lw=1, ms=5, label=f"{label}: loss on its own pool")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    _ticks_at(ax, sorted(widths))
+    ax.set_xlabel("width m")
+    ax.set_ylabel("loss (MSE, mean over features)")
+    ax.set_title("A finite pool of samples stops the 1/m fall")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def packing(alphas: Sequence[float], series: Mapping[str, Sequence[float]], m: int,
+            mark: float | None = None) -> plt.Figure:
+    """Loss against the data exponent alpha at one small width m, one line per regime (log y); optionally
+    one alpha marked."""
+    fig, (ax,) = _figure(width=5.2, height=3.7)
+    styles = ["o-", "s-", "--", ":"]
+    for (label, L), color, style in zip(series.items(), PALETTE, styles):
+        ax.plot(alphas, L, style, color=color, lw=1.5, ms=5, label=label)
+    if mark is not None:
+        ax.axvline(mark, color="grey", lw=1, ls="-.")
+    ax.set_yscale("log")
+    ax.set_xlabel(r"data exponent $\alpha$ ($p_i \propto i^{-\alpha}$)")
+    ax.set_ylabel("loss on fresh data")
+    ax.set_title(f"Which regime packs better at m = {m}?")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def packing_frame(norms: Mapping[str, object], alphas: Sequence[float], series: Mapping[str, Sequence[float]],
+                  alpha: float, m: int) -> plt.Figure:
+    """One explorer frame: row norms of the two models trained on one alpha (left), and every alpha's loss
+    with this one marked (right)."""
+    fig, (a1, a2) = _figure(ncols=2, width=4.4, height=3.4)
+    for (label, v), color in zip(norms.items(), PALETTE):
+        v = _numpy(v)
+        a1.plot(np.arange(1, v.size + 1), v, ".", ms=4, color=color, label=label)
+    a1.axhline(0.5, color="grey", ls="--", lw=1)
+    a1.set_xscale("log")
+    a1.set_ylim(0, 1.6)
+    a1.set_xlabel("feature rank i")
+    a1.set_ylabel("row norm $\\|W_i\\|$")
+    a1.set_title(f"α = {alpha:g}: which features are stored")
+    a1.legend(fontsize=7, markerscale=3)
+    k = list(alphas).index(alpha)
+    for (label, L), color, style in zip(series.items(), PALETTE, ["o-", "s-", "--", ":"]):
+        a2.plot(alphas, L, style, color=color, lw=1.2, ms=4, label=label)
+        a2.plot([alpha], [L[k]], "o", color=color, ms=9, mfc="none")
+    a2.set_yscale("log")
+    a2.set_xlabel(r"data exponent $\alpha$")
+    a2.set_ylabel("loss on fresh data")
+    a2.set_title(f"m = {m}")
+    a2.legend(fontsize=7)
+    return fig
+
+
+def polysemantic(loadings: Mapping[str, object], cosines: Mapping[str, object], unit: int, feature: int,
+                 threshold: float = 0.3) -> plt.Figure:
+    """Left: how strongly every feature loads on one hidden coordinate (W_ik against rank i). Right: the
+    cosine of every feature's direction with one feature's direction; dashed: +-threshold."""
+    fig, (a1, a2) = _figure(ncols=2, width=4.5, height=3.5)
+    for (label, v), color in zip(loadings.items(), PALETTE):
+        v = _numpy(v).astype(float)
+        a1.plot(np.arange(1, v.size + 1), v, ".", ms=4, color=color, label=label)
+    for (label, v), color in zip(cosines.items(), PALETTE):
+        v = _numpy(v).astype(float).copy()
+        v[feature] = np.nan  # the feature itself (cosine 1) is not interference
+        a2.plot(np.arange(1, v.size + 1), v, ".", ms=4, color=color, label=label)
+    for ax in (a1, a2):
+        ax.axhline(0, color="grey", lw=1)
+        ax.set_xscale("log")
+        ax.set_xlabel("feature rank i")
+        ax.legend(fontsize=7, markerscale=3)
+    a2.axhline(threshold, color="grey", ls="--", lw=1)
+    a2.axhline(-threshold, color="grey", ls="--", lw=1)
+    a1.set_ylabel(f"loading $W_{{i,{unit + 1}}}$ on hidden unit {unit + 1}")
+    a1.set_title(f"Who drives hidden unit {unit + 1}?")
+    a2.set_ylabel(f"cosine of $W_i$ with $W_{{{feature + 1}}}$")
+    a2.set_title(f"Who else reads along feature {feature + 1}'s direction?")
+    return fig
+
+
+def dictionary_match(series: Mapping[str, object], good: float = 0.9) -> plt.Figure:
+    """For every feature (by rank), the best cosine between its direction and any direction of a candidate
+    basis (a learned dictionary, the hidden coordinates ...); dashed: the level counted as recovered."""
+    fig, (ax,) = _figure(width=5.4, height=3.6)
+    for (label, v), color in zip(series.items(), PALETTE):
+        v = _numpy(v).astype(float)
+        ax.plot(np.arange(1, v.size + 1), v, ".-", ms=4, lw=0.8, color=color, label=label)
+    ax.axhline(good, color="grey", ls="--", lw=1)
+    ax.set_xscale("log")
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("feature rank i (1 = most frequent)")
+    ax.set_ylabel("best cosine with a basis direction")
+    ax.set_title("Does some direction read out feature i alone?")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def shape_frontier(N: Sequence[float], fixed: Mapping[str, Sequence[float]], best: Sequence[float],
+                   slope: float) -> plt.Figure:
+    """Loss model A/m + B/l against parameters N ~ 12 m^2 l: one line per fixed depth, and the best shape
+    at every N (the lower envelope) with its fitted slope."""
+    fig, (ax,) = _figure(width=5.4, height=3.8)
+    N = np.asarray(N, float)
+    for (label, L), color in zip(fixed.items(), PALETTE[1:]):
+        ax.plot(N, L, "-", color=color, lw=1.2, label=label)
+    ax.plot(N, best, "-", color=PALETTE[0], lw=2.5, label=f"best shape at each N: slope {slope:.3f}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("parameters N ≈ 12 m² l")
+    ax.set_ylabel("model part of the loss (arbitrary units)")
+    ax.set_title("Width and depth together: the envelope")
+    ax.legend(fontsize=7)
+    return fig
