@@ -25,17 +25,24 @@ class PowerLawFit:
         return self.prefactor * np.asarray(x, dtype=float) ** self.slope
 
 
-def fit_power_law(x, y) -> PowerLawFit:
-    """Least-squares line through (log x, log y); needs >= 2 distinct positive x and positive y."""
+def _positive_pairs(x, y, points: int, distinct: int) -> tuple[np.ndarray, np.ndarray]:
+    """x and y as flat float arrays of equal length, finite and positive, with enough (distinct) points."""
     x = np.asarray(x, dtype=float).ravel()
     y = np.asarray(y, dtype=float).ravel()
     if x.shape != y.shape:
         raise ValueError(f"x and y must have the same length, got {x.size} and {y.size}")
-    if x.size < 2 or np.unique(x).size < 2:
-        raise ValueError("x must hold at least two distinct values to fit a power law")
+    if x.size < points or np.unique(x).size < distinct:
+        raise ValueError(f"the fit needs at least {points} points at {distinct} or more distinct x, "
+                         f"got {x.size} points at {np.unique(x).size}")
     for name, v in (("x", x), ("y", y)):
         if not np.all(np.isfinite(v)) or np.any(v <= 0):
             raise ValueError(f"{name} must be finite and positive for a log-log fit")
+    return x, y
+
+
+def fit_power_law(x, y) -> PowerLawFit:
+    """Least-squares line through (log x, log y); needs >= 2 distinct positive x and positive y."""
+    x, y = _positive_pairs(x, y, points=2, distinct=2)
     lx, ly = np.log(x), np.log(y)
     slope, intercept = np.polyfit(lx, ly, 1)
     resid = ly - (slope * lx + intercept)
@@ -78,14 +85,7 @@ def fit_offset_power_law(x, y, max_exponent: float = 3.0) -> OffsetPowerLawFit:
     Needs at least 4 points (3 parameters plus one degree of freedom for the error bars). The optimum
     is found on a grid over (L0, a), refined twice around the best cell; A is solved exactly for each.
     """
-    x = np.asarray(x, dtype=float).ravel()
-    y = np.asarray(y, dtype=float).ravel()
-    if x.shape != y.shape:
-        raise ValueError(f"x and y must have the same length, got {x.size} and {y.size}")
-    if x.size < 4 or np.unique(x).size < 3:
-        raise ValueError("fit_offset_power_law needs at least 4 points at 3 or more distinct x")
-    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y)) and np.all(x > 0) and np.all(y > 0)):
-        raise ValueError("x and y must be finite and positive")
+    x, y = _positive_pairs(x, y, points=4, distinct=3)
     lo_o, hi_o, lo_a, hi_a = 0.0, y.min() * (1 - 1e-9), 1e-3, float(max_exponent)
     for _ in range(3):
         offsets, exponents = np.linspace(lo_o, hi_o, 201), np.linspace(lo_a, hi_a, 301)

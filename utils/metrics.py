@@ -31,6 +31,17 @@ def _weights(W) -> torch.Tensor:
     return W.float()
 
 
+def _one_model(W, b) -> tuple[torch.Tensor, torch.Tensor]:
+    """One model's W (n, m) and b (n,) as float tensors, or a ValueError naming what is wrong."""
+    W = _weights(W)
+    if W.dim() != 2:
+        raise ValueError(f"W must be one model's (n, m) matrix, got {tuple(W.shape)}")
+    b = torch.as_tensor(b, dtype=torch.float32)
+    if b.shape != (W.shape[0],):
+        raise ValueError(f"b must have one entry per feature (n={W.shape[0]}), got shape {tuple(b.shape)}")
+    return W, b
+
+
 def row_norms(W) -> torch.Tensor:
     """||W_i|| for every feature i: shape (n,) or (K, n)."""
     return torch.linalg.vector_norm(_weights(W), dim=-1)
@@ -149,12 +160,7 @@ def single_feature_outputs(W, b, u: float = 1.0) -> tuple[torch.Tensor, torch.Te
     Row j holds the n outputs for the input u e_j: pre[j] = u W W_j + b before the ReLU, post[j] = ReLU(pre[j]).
     Entry (j, j) is feature j's own reconstruction; every other entry of row j is interference from j.
     """
-    W = _weights(W)
-    if W.dim() != 2:
-        raise ValueError(f"W must be one model's (n, m) matrix, got {tuple(W.shape)}")
-    b = torch.as_tensor(b, dtype=torch.float32)
-    if b.shape != (W.shape[0],):
-        raise ValueError(f"b must have one entry per feature (n={W.shape[0]}), got shape {tuple(b.shape)}")
+    W, b = _one_model(W, b)
     u = check.finite_float("u", u)
     pre = u * (W @ W.T) + b
     return pre, torch.relu(pre)
@@ -289,11 +295,6 @@ def silent_features(W, b, u: float = 2.0) -> torch.Tensor:
     Such a feature gets no gradient from its own samples, so nothing opposes the weight decay
     shrinking its row: once silent, it stays dropped. Returns a boolean mask (n,).
     """
-    W = _weights(W)
-    if W.dim() != 2:
-        raise ValueError(f"W must be one model's (n, m) matrix, got {tuple(W.shape)}")
-    b = torch.as_tensor(b, dtype=torch.float32)
-    if b.shape != (W.shape[0],):
-        raise ValueError(f"b must have one entry per feature (n={W.shape[0]}), got shape {tuple(b.shape)}")
+    W, b = _one_model(W, b)
     u = check.finite_float("u", u, low=0.0, low_open=True)
     return u * row_norms(W) ** 2 + b <= 0

@@ -146,10 +146,8 @@ def gram_matrices(mats: Mapping[str, object], features: int = 40) -> plt.Figure:
     return fig
 
 
-def norms_and_gram(W, title: str = "", features: int = 40) -> plt.Figure:
-    """One trained model: row norms against rank (left) and W W^T of the top features (right)."""
-    W = _numpy(W)
-    fig, (a1, a2) = _figure(ncols=2, width=4.2, height=3.4)
+def _norms_and_gram_panels(fig, a1, a2, W: np.ndarray, features: int) -> None:
+    """Row norms against rank on a1 (the 1/2 line marks 'stored'), W W^T of the first features on a2."""
     norms = np.linalg.norm(W, axis=1)
     a1.plot(np.arange(1, norms.size + 1), norms, ".", ms=3, color=PALETTE[0])
     a1.axhline(0.5, color="grey", ls="--", lw=1)
@@ -161,6 +159,12 @@ def norms_and_gram(W, title: str = "", features: int = 40) -> plt.Figure:
     im = _gram_image(a2, W[:features])
     a2.set_title(f"$W W^T$, first {min(features, len(W))} features")
     _overlap_colorbar(fig, im, a2)
+
+
+def norms_and_gram(W, title: str = "", features: int = 40) -> plt.Figure:
+    """One trained model: row norms against rank (left) and W W^T of the top features (right)."""
+    fig, (a1, a2) = _figure(ncols=2, width=4.2, height=3.4)
+    _norms_and_gram_panels(fig, a1, a2, _numpy(W), features)
     if title:
         fig.suptitle(title)
     return fig
@@ -727,19 +731,8 @@ def weak_frame(W, gammas: Sequence[float], losses: Sequence[float], predicted: S
                features: int = 40) -> plt.Figure:
     """One explorer frame: row norms against rank, W W^T of the top features, and every model's measured
     and predicted loss against gamma with this one marked."""
-    W = _numpy(W)
-    norms = np.linalg.norm(W, axis=1)
     fig, (a1, a2, a3) = _figure(ncols=3, width=3.6, height=3.3)
-    a1.plot(np.arange(1, norms.size + 1), norms, ".", ms=3, color=PALETTE[0])
-    a1.axhline(0.5, color="grey", ls="--", lw=1)
-    a1.set_xscale("log")
-    a1.set_ylim(0, max(1.6, float(norms.max()) * 1.05))
-    a1.set_xlabel("feature rank i")
-    a1.set_ylabel("row norm $\\|W_i\\|$")
-    a1.set_title(f"{int((norms > 0.5).sum())} of {norms.size} features stored")
-    im = _gram_image(a2, W[:features])
-    a2.set_title(f"$W W^T$, first {min(features, len(W))} features")
-    _overlap_colorbar(fig, im, a2)
+    _norms_and_gram_panels(fig, a1, a2, _numpy(W), features)
     a3.plot(gammas, losses, "o-", color=PALETTE[0], lw=1.5, ms=4, label="measured")
     a3.plot(gammas, predicted, "s--", color=PALETTE[1], lw=1, ms=4, label="left-out features")
     k = list(gammas).index(gamma)
