@@ -14,13 +14,15 @@ SWEEP = DATA / "sweep-course"
 
 # --------------------------------------------------------------------------- metrics
 
-def test_share_above_counts_rows_longer_than_the_level():
+def test_the_share_above_one_is_phi_half_with_threshold_one():
+    """phi_>1 of chapter 5 is the represented share with the threshold moved from 1/2 to 1."""
     W = torch.tensor([[0.5, 0.0], [1.2, 0.0], [0.0, 2.0], [0.9, 0.0]])
-    assert metrics.share_above(W).item() == pytest.approx(0.5)
-    assert metrics.share_above(W, 0.6).item() == pytest.approx(0.75)
-    assert metrics.share_above(torch.stack([W, 2 * W])).tolist() == pytest.approx([0.5, 0.75])
-    with pytest.raises(ValueError, match="level"):
-        metrics.share_above(W, -1)
+    assert metrics.phi_half(W, threshold=1.0).item() == pytest.approx(0.5)
+    assert metrics.phi_half(W, threshold=0.6).item() == pytest.approx(0.75)
+    assert metrics.phi_half(torch.stack([W, 2 * W]), threshold=1.0).tolist() == pytest.approx([0.5, 0.75])
+    with pytest.raises(ValueError, match="threshold"):
+        metrics.phi_half(W, -1)
+    assert results.norm_summary([0.5, 1.2, 2.0, 0.9])["above_one"] == pytest.approx(0.5)
 
 
 def test_norm_modes_finds_one_or_two_peaks():

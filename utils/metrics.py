@@ -114,12 +114,6 @@ def test_loss(W, b, p, batch: int = 20_000, generator: torch.Generator | None = 
 
 # ---- chapter 5: strong superposition
 
-def share_above(W, level: float = 1.0) -> torch.Tensor:
-    """Share of features whose row norm exceeds `level` (level 1: the upper group of norms in strong superposition)."""
-    level = check.finite_float("level", level, low=0.0)
-    return (row_norms(W) > level).float().mean(-1)
-
-
 def norm_modes(norms, width: float = 0.05, min_height: float = 0.03, max_dip: float = 0.5) -> list[float]:
     """Where the distribution of row norms peaks: the centres of its separate modes, in increasing order.
 

@@ -322,8 +322,9 @@ def norm_summary(norms) -> dict:
     from . import metrics
 
     v = torch.as_tensor(norms, dtype=torch.float32).flatten()
-    return dict(phi_half=float((v > 0.5).float().mean()), phi_one=float(((v - 1).abs() <= 0.1).float().mean()),
-                above_one=float((v > 1).float().mean()), modes=metrics.norm_modes(v))
+    W = v.unsqueeze(1)  # one column: a matrix whose rows have exactly these norms
+    return dict(phi_half=float(metrics.phi_half(W)), phi_one=float(metrics.phi_one(W)),
+                above_one=float(metrics.phi_half(W, threshold=1.0)), modes=metrics.norm_modes(v))
 
 
 # ---- chapter 4: weak superposition
