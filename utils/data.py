@@ -81,7 +81,10 @@ def sample_dense(p: torch.Tensor, batch: int, generator: torch.Generator | None 
 
 @dataclass
 class SparseBatch:
-    """The active entries of a (batch, n) data matrix: x[rows[k], cols[k]] = values[k]."""
+    """The active entries of a (batch, n) data matrix: x[rows[k], cols[k]] = values[k].
+
+    Entries are sorted by feature (cols), then by sample (rows): the trainer relies on it.
+    """
 
     rows: torch.Tensor
     cols: torch.Tensor
@@ -114,7 +117,7 @@ def sample_sparse_many(p: torch.Tensor, batch: int, generators: list) -> list[Sp
     """One sparse batch for each row of p (K, n), row k drawn from generators[k].
 
     The K draws are vectorised, but each model consumes its own generator in
-    the same order as `sample_sparse` would alone (gaps, rare redraws, values),
+    the same order as `sample_sparse` would alone (gaps, rare continuations, values),
     so a model's batches do not depend on which other models share the stack.
     """
     p = check.probabilities("p", p)
@@ -125,10 +128,7 @@ def sample_sparse_many(p: torch.Tensor, batch: int, generators: list) -> list[Sp
     K, n = p.shape
     model, feats = torch.nonzero(p > 0, as_tuple=True)  # segments, sorted by model then feature
     q = p[model, feats].double()
-    # enough gaps per feature to cover the batch in all but about 1 batch in 2,000;
-    # when they do not, the features concerned are redrawn below, so the draw stays exact
-    mean = batch * q
-    need = (mean + 5.0 * torch.sqrt(mean * (1 - q)) + 3.0).ceil().long().clamp_(max=batch)
+    need = _gap_budget(q, batch)
     per_model = torch.zeros(K, dtype=torch.long, device=p.device).index_add_(0, model, need).tolist()
     u = torch.cat([_uniform(t, g, p.device) for t, g in zip(per_model, generators)])
     pos, seg = _geometric_positions(q, need, batch, u)
@@ -139,14 +139,28 @@ def sample_sparse_many(p: torch.Tensor, batch: int, generators: list) -> list[Sp
     for k, (pk, sk, g) in enumerate(zip(pos.split(pieces), seg.split(pieces), generators)):
         rows, cols = pk, feats[sk]
         redo = torch.nonzero(short & (model == k)).squeeze(1)
-        if redo.numel():  # redraw, with `batch` gaps each, the features whose gaps fell short
+        if redo.numel():  # continue, with `batch` more gaps each, the features whose gaps fell short:
+            # after a feature's last success the process starts afresh (it has no memory), so this is exact
+            last = torch.full_like(need, -1).scatter_reduce_(0, sk, pk, "amax")[redo]
             full = torch.full_like(need[redo], batch)
             r2, s2 = _geometric_positions(q[redo], full, batch, _uniform(redo.numel() * batch, g, p.device))
-            keep = ~torch.isin(cols, feats[redo])
-            rows, cols = torch.cat([rows[keep], r2]), torch.cat([cols[keep], feats[redo][s2]])
+            r2 = r2 + last[s2] + 1
+            inside = r2 < batch
+            rows, cols = torch.cat([rows, r2[inside]]), torch.cat([cols, feats[redo][s2[inside]]])
+            order = torch.argsort(cols * batch + rows)  # back to the SparseBatch order
+            rows, cols = rows[order], cols[order]
         values = torch.rand(rows.numel(), generator=g, device=p.device) * 2.0
         out.append(SparseBatch(rows=rows, cols=cols, values=values, batch=batch, n=n))
     return out
+
+
+def _gap_budget(q: torch.Tensor, batch: int) -> torch.Tensor:
+    """How many gaps to draw per feature: enough to cover the batch in all but about 1 batch in 2,000.
+
+    When they do not, the features concerned are continued, so the draw stays exact either way.
+    """
+    mean = batch * q
+    return (mean + 5.0 * torch.sqrt(mean * (1 - q)) + 3.0).ceil().long().clamp_(max=batch)
 
 
 def _uniform(count: int, generator, device) -> torch.Tensor:

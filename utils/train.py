@@ -225,101 +225,100 @@ def _progress_bar(cfg: TrainConfig, K: int):
                 unit="step", file=sys.stderr, leave=False, mininterval=0.5)
 
 
-#: Widths from which the Gram route is used (below it, three thin dense products are
-#: cheaper on CPU: measured with `python -m utils bench`, where both routes cost about
-#: the same at m = 20 for n = 1000, B = 2048).
-GRAM_MIN_WIDTH = 20
-
-
-def use_gram(n: int, m: int, batch: int) -> bool:
-    """Whether `loss_and_grads` takes the Gram route for this size (fewer FLOPs, see there)."""
-    return m >= GRAM_MIN_WIDTH and 2 * n <= 3 * batch
-
-
 @torch.no_grad()
 def loss_and_grads(W: torch.Tensor, b: torch.Tensor, batches: list[SparseBatch], need_loss: bool = True,
                    work: dict | None = None):
     """MSE loss (mean over batch and features) of each stacked model and its gradients dW, db.
 
-    With G = dL/dz = (2 / Bn) (y - x) where z > 0 (else 0) and x sparse (about
-    E active entries per sample), two routes give the same numbers:
-    - dense: h = x W (cheap), z = h W^T + b, dW = G^T h + x^T (G W):
-      three dense products of B x n x m;
-    - Gram: C = W W^T, z = x C + b (cheap), A = x^T G (cheap, n x n),
-      dW = (A + A^T) W: two products of n x n x m, so 3B / 2n times fewer
-      FLOPs (three times fewer at the paper's n = 1000, B = 2048).
-    `use_gram` picks one. Models are processed one after another so each
-    step's (B, n) block stays in cache; `work` keeps buffers between calls
-    (allocating them every step is slow).
+    With C = W W^T the model is z = x C + b, y = ReLU(z), and the gradient
+    is G = dL/dz = (2 / Bn) (y - x) where z > 0 (else 0), dL/dC = A = x^T G,
+    dW = (A + A^T) W. The data are sparse (about E active entries per
+    sample), and two facts cut the work:
+    - a sample with no active feature (about e^-E of them) has z = b: its
+      loss and bias gradient are those of ReLU(b), counted once and
+      multiplied by how many such samples there are;
+    - only the q features active somewhere in the batch (about 500 of
+      n = 1000 at alpha = 1, B = 2048) have non-zero columns in x, so only
+      the rows J of C are needed, C_J = W_J W^T; only the rows J of A are
+      non-zero, A_J = x_J^T G; and dW = A_J^T W_J + (A_J W added to rows J).
+    That is three dense products of q x n x m, computed in the orientation
+    that is fastest for thin matrices (m rows out). Models are processed one
+    after another so each step's blocks stay in cache; `work` keeps the
+    buffers between calls (allocating them every step is slow).
     """
     K, n, m = W.shape
     B = batches[0].batch
     work = {} if work is None else work
-    gram = use_gram(n, m, B)
     if work.get("shape") != (B, n, m, W.device):
         work.clear()
-        work.update(shape=(B, n, m, W.device), y=torch.empty(B, n, device=W.device))
-        if gram:
-            work.update({k: torch.empty(n, n, device=W.device) for k in ("C", "A", "S")})
-            work["WtS"] = torch.empty(m, n, device=W.device)
-        else:
-            work["h1"] = torch.empty(B, m + 1, device=W.device)
-    y = work["y"]
+        work.update(shape=(B, n, m, W.device), y=torch.empty(B, n, device=W.device),
+                    **{k: torch.empty(n, n, device=W.device) for k in ("C", "A")},
+                    **{k: torch.empty(m, n, device=W.device) for k in ("g", "h")})
     loss = torch.zeros(K, device=W.device) if need_loss else None
     gW = torch.empty_like(W)
     gb = torch.empty_like(b)
     for k, sb in enumerate(batches):
-        if gram:
-            x, xt = _csr_pair(sb)
-            torch.mm(W[k], W[k].T, out=work["C"])
-            torch.addmm(b[k], x, work["C"], out=y)
-        else:
-            h1 = work["h1"]  # [x W, 1]: the column of ones carries the bias
-            h1.zero_()
-            h1[:, m] = 1.0
-            h1[:, :m].index_add_(0, sb.rows, W[k][sb.cols] * sb.values.unsqueeze(1))
-            torch.mm(h1, torch.cat([W[k], b[k].unsqueeze(1)], dim=1).T, out=y)
-        lk = _relu_and_residual_(y, sb, need_loss)  # y becomes G / (2 / Bn)
+        y0 = b[k].relu()  # output, and residual, of a sample with no active feature
+        J, entry_row, x, xt = _compact(sb)
+        idle = B - x.shape[0]
         if need_loss:
-            loss[k] = lk
-        if gram:
-            torch.mm(xt, y, out=work["A"])
-            torch.add(work["A"], work["A"].T, out=work["S"])
-            gW[k] = torch.mm(W[k].T, work["S"], out=work["WtS"]).T  # (A + A^T) W, as W^T S is faster
-            torch.sum(y, 0, out=gb[k])
-        else:
-            gWb = torch.mm(h1.T, y)  # (m + 1, n): [h, 1]^T G
-            gW[k] = gWb[:m].T
-            gb[k] = gWb[m]
-            GWt = torch.mm(W[k].T, y.T)  # (m, B): (G W)^T, the gradient w.r.t. h
-            gW[k].index_add_(0, sb.cols, GWt[:, sb.rows].T * sb.values.unsqueeze(1))
+            loss[k] = idle * torch.dot(y0, y0)
+        torch.mul(y0, idle, out=gb[k])
+        if J.numel() == 0:
+            gW[k] = 0.0
+            continue
+        q = J.numel()
+        W_J = W[k][J]
+        C_J = torch.mm(W_J, W[k].T, out=work["C"][:q])
+        y = torch.addmm(b[k], x, C_J, out=work["y"][:x.shape[0]])
+        lk = _relu_and_residual_(y, entry_row, sb, need_loss)  # y becomes G / (2 / Bn)
+        if need_loss:
+            loss[k] += lk
+        gb[k] += y.sum(0)
+        A_J = torch.mm(xt, y, out=work["A"][:q])
+        g = torch.mm(W_J.T, A_J, out=work["g"])  # (A_J^T W_J)^T, (m, n)
+        h = torch.mm(W[k].T, A_J.T, out=work["h"].view(-1)[:m * q].view(m, q))
+        g.index_add_(1, J, h)  # + (A_J W)^T in columns J
+        gW[k] = g.T
     scale = 2.0 / (B * n)
+    if need_loss:
+        loss.div_(B * n)
     return loss, gW.mul_(scale), gb.mul_(scale)
 
 
-def _relu_and_residual_(y: torch.Tensor, sb: SparseBatch, need_loss: bool):
-    """Turn z (B, n) into y = ReLU(z), return the loss, then overwrite y with y - x where z > 0."""
-    B, n = y.shape
+def _relu_and_residual_(y: torch.Tensor, entry_row: torch.Tensor, sb: SparseBatch, need_loss: bool):
+    """Turn z into y = ReLU(z), return sum (y - x)^2, then overwrite y with y - x where z > 0.
+
+    y holds the samples with an active feature; entry k of the batch is at row entry_row[k].
+    """
+    n = y.shape[1]
     flat = y.relu_().view(-1)
-    pos = sb.rows * n + sb.cols
+    pos = entry_row * n + sb.cols
     y_act = flat[pos]
     loss = None
     if need_loss:  # sum (y - x)^2 = sum y^2 - sum over active (2 y v - v^2)
         cross = (y_act * sb.values * 2 - sb.values * sb.values).sum()
-        loss = (torch.dot(flat, flat) - cross) / (B * n)
+        loss = torch.dot(flat, flat) - cross
     flat[pos] = torch.where(y_act > 0, y_act - sb.values, torch.zeros_like(y_act))  # y is 0 where z <= 0
     return loss
 
 
-def _csr_pair(sb: SparseBatch) -> tuple[torch.Tensor, torch.Tensor]:
-    """x (B, n) and x^T (n, B) of a sparse batch as compressed-sparse-row tensors."""
-    B, n, dev = sb.batch, sb.n, sb.values.device
-    # entries come sorted by feature, then row: x^T's rows in order already
-    xt = torch.sparse_csr_tensor(_row_pointers(sb.cols, n), sb.rows, sb.values, (n, B), check_invariants=False)
-    order = torch.argsort(sb.rows, stable=True)
-    x = torch.sparse_csr_tensor(_row_pointers(sb.rows, B), sb.cols[order], sb.values[order], (B, n),
+def _compact(sb: SparseBatch):
+    """x without its all-zero rows and columns: the features J active in the batch, each entry's row
+    among the samples with an active feature, and x (B' x q), x^T (q x B') as compressed-sparse-row tensors.
+
+    Relies on the SparseBatch order (entries sorted by feature, then sample).
+    """
+    J, entry_col = torch.unique_consecutive(sb.cols, return_inverse=True)
+    used = torch.bincount(sb.rows, minlength=sb.batch) > 0
+    entry_row = (torch.cumsum(used, 0) - 1)[sb.rows]
+    q, rows = J.numel(), int(used.sum())
+    xt = torch.sparse_csr_tensor(_row_pointers(entry_col, q), entry_row, sb.values, (q, rows),
+                                 check_invariants=False)
+    order = torch.argsort(entry_row, stable=True)
+    x = torch.sparse_csr_tensor(_row_pointers(entry_row, rows), entry_col[order], sb.values[order], (rows, q),
                                 check_invariants=False)
-    return x, xt
+    return J, entry_row, x, xt
 
 
 def _row_pointers(rows: torch.Tensor, size: int) -> torch.Tensor:
