@@ -12,20 +12,18 @@ from __future__ import annotations
 
 import os
 import sys
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Callable, Sequence
 
 import torch
+import torch.nn.functional as F
 
 from . import _validate as check
 from .data import SparseBatch, sample_sparse_many
 from .models import init_params
 from .optim import AdamState, paper_lr, signed_weight_decay_
 
-# torch calls its sparse CSR tensors 'beta'; the two products used here are plain and tested
-warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
 
 
 @dataclass
@@ -251,8 +249,7 @@ def loss_and_grads(W: torch.Tensor, b: torch.Tensor, batches: list[SparseBatch],
     work = {} if work is None else work
     if work.get("shape") != (B, n, m, W.device):
         work.clear()
-        work.update(shape=(B, n, m, W.device), y=torch.empty(B, n, device=W.device),
-                    **{k: torch.empty(n, n, device=W.device) for k in ("C", "A")},
+        work.update(shape=(B, n, m, W.device), C=torch.empty(n, n, device=W.device),
                     **{k: torch.empty(m, n, device=W.device) for k in ("g", "h")})
     loss = torch.zeros(K, device=W.device) if need_loss else None
     gW = torch.empty_like(W)
@@ -260,7 +257,7 @@ def loss_and_grads(W: torch.Tensor, b: torch.Tensor, batches: list[SparseBatch],
     for k, sb in enumerate(batches):
         y0 = b[k].relu()  # output, and residual, of a sample with no active feature
         J, entry_row, x, xt = _compact(sb)
-        idle = B - x.shape[0]
+        idle = B - (len(x[1]) - 1)
         if need_loss:
             loss[k] = idle * torch.dot(y0, y0)
         torch.mul(y0, idle, out=gb[k])
@@ -270,12 +267,12 @@ def loss_and_grads(W: torch.Tensor, b: torch.Tensor, batches: list[SparseBatch],
         q = J.numel()
         W_J = W[k][J]
         C_J = torch.mm(W_J, W[k].T, out=work["C"][:q])
-        y = torch.addmm(b[k], x, C_J, out=work["y"][:x.shape[0]])
+        y = _bag_product(x, C_J).add_(b[k])
         lk = _relu_and_residual_(y, entry_row, sb, need_loss)  # y becomes G / (2 / Bn)
         if need_loss:
             loss[k] += lk
         gb[k] += y.sum(0)
-        A_J = torch.mm(xt, y, out=work["A"][:q])
+        A_J = _bag_product(xt, y)
         g = torch.mm(W_J.T, A_J, out=work["g"])  # (A_J^T W_J)^T, (m, n)
         h = torch.mm(W[k].T, A_J.T, out=work["h"].view(-1)[:m * q].view(m, q))
         g.index_add_(1, J, h)  # + (A_J W)^T in columns J
@@ -304,21 +301,30 @@ def _relu_and_residual_(y: torch.Tensor, entry_row: torch.Tensor, sb: SparseBatc
 
 
 def _compact(sb: SparseBatch):
-    """x without its all-zero rows and columns: the features J active in the batch, each entry's row
-    among the samples with an active feature, and x (B' x q), x^T (q x B') as compressed-sparse-row tensors.
+    """x without its all-zero rows and columns, as two lists of weighted bags for `embedding_bag`.
 
-    Relies on the SparseBatch order (entries sorted by feature, then sample).
+    Returns J (the q features active in the batch), each entry's row among the
+    B' samples with an active feature, and two (indices, offsets, weights)
+    triples: x row by row (columns numbered within J) and x^T feature by
+    feature. `embedding_bag(indices, M, offsets, per_sample_weights=weights)`
+    then computes x M (B' x n) or x^T M (q x n) from a dense M, faster here
+    than torch's sparse matrices. Relies on the SparseBatch order (entries
+    sorted by feature, then sample).
     """
     J, entry_col = torch.unique_consecutive(sb.cols, return_inverse=True)
     used = torch.bincount(sb.rows, minlength=sb.batch) > 0
     entry_row = (torch.cumsum(used, 0) - 1)[sb.rows]
     q, rows = J.numel(), int(used.sum())
-    xt = torch.sparse_csr_tensor(_row_pointers(entry_col, q), entry_row, sb.values, (q, rows),
-                                 check_invariants=False)
+    by_feature = (entry_row, _row_pointers(entry_col, q), sb.values)
     order = torch.argsort(entry_row, stable=True)
-    x = torch.sparse_csr_tensor(_row_pointers(entry_row, rows), entry_col[order], sb.values[order], (rows, q),
-                                check_invariants=False)
-    return J, entry_row, x, xt
+    by_sample = (entry_col[order], _row_pointers(entry_row, rows), sb.values[order])
+    return J, entry_row, by_sample, by_feature
+
+
+def _bag_product(bags, M: torch.Tensor) -> torch.Tensor:
+    """The sparse matrix described by `bags` (see `_compact`) times the dense M."""
+    indices, offsets, weights = bags
+    return F.embedding_bag(indices, M, offsets, mode="sum", per_sample_weights=weights, include_last_offset=True)
 
 
 def _row_pointers(rows: torch.Tensor, size: int) -> torch.Tensor:
