@@ -70,4 +70,7 @@ def test_bench_quick_reports_a_speedup_line():
     match = re.fullmatch(r"speedup (\S+) flop_fraction (\S+)", last)
     assert match, last
     speedup, fraction = map(float, match.groups())
-    assert speedup > 1.0 and 0 < fraction < 1.5
+    assert speedup > 1.0 and fraction > 0
+    # the nominal fraction counts work the trainer skips, so it may pass 1; the work it does cannot beat the peak
+    actual = float(re.search(r"a fraction (\S+) of the measured peak", out.stdout).group(1))
+    assert 0 < actual < 1.2 and actual < fraction

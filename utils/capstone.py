@@ -26,7 +26,7 @@ from .data import U_SQUARE_MEAN, power_law, sample_dense, sample_sparse_many
 from .fits import fit_power_law
 from .geometry import single_thread
 from .models import forward
-from .optim import signed_weight_decay_
+from .optim import AdamState, signed_weight_decay_
 
 #: the fixed task: what every submission is trained and measured on
 TASK = dict(n=200, alpha=1.0, E=1.0, widths=(5, 10, 20), steps=1000, batch=256, seeds=3, test_batch=20_000)
@@ -216,7 +216,7 @@ def _train(settings: list, widths: list, seeds: list, task: dict):
         b[k] = bk if s["bias_init"] == "normal" else torch.full((n,), s["bias_init"])
     mask = (torch.arange(M) < torch.tensor(widths).unsqueeze(1)).float().unsqueeze(1)
     gamma = torch.tensor([s["gamma"] for s in settings])
-    moments = [torch.zeros_like(W), torch.zeros_like(W), torch.zeros_like(b), torch.zeros_like(b)]
+    adam = AdamState([W, b])
     steps = max(s["steps"] for s in settings)
     works, laws = {}, {}
     with single_thread():
@@ -229,32 +229,17 @@ def _train(settings: list, widths: list, seeds: list, task: dict):
                     laws[a] = power_law(n, a, task["E"])
                 P.append(laws[a])
             # every model draws a full batch from its own generator; a smaller batch keeps the first rows
-            drawn = sample_sparse_many(torch.stack(P), task["batch"], [gens[k] for k in active])
-            gW, gb = torch.zeros(len(active), n, M), torch.zeros(len(active), n)
+            drawn = dict(zip(active, sample_sparse_many(torch.stack(P), task["batch"], [gens[k] for k in active])))
+            gW, gb = torch.zeros(K, n, M), torch.zeros(K, n)
             for size in sorted({settings[k]["batch"] for k in active}):
-                rows = [j for j, k in enumerate(active) if settings[k]["batch"] == size]
-                sel = torch.tensor([active[j] for j in rows])
-                _, gWs, gbs = loss_and_grads(W[sel], b[sel], [_prefix(drawn[j], size) for j in rows], False,
-                                             works.setdefault(size, {}))
-                gW[rows], gb[rows] = gWs, gbs
-            idx = torch.tensor(active)
-            lr = torch.tensor([learning_rate(step, settings[k]) for k in active])
-            Wa, ba = W[idx], b[idx]
-            signed_weight_decay_(Wa, gamma[idx] * lr, 1.0)  # the per-model lr folded into gamma (same sign)
-            _adam_(Wa, gW.mul_(mask[idx]), moments[0], moments[1], idx, lr, step + 1)
-            _adam_(ba, gb, moments[2], moments[3], idx, lr, step + 1)
-            W[idx], b[idx] = Wa, ba
+                sel = [k for k in active if settings[k]["batch"] == size]
+                _, gW[sel], gb[sel] = loss_and_grads(W[sel], b[sel], [_prefix(drawn[k], size) for k in sel], False,
+                                                     works.setdefault(size, {}))
+            # a model past its own number of steps gets learning rate 0: it no longer moves
+            lr = torch.tensor([learning_rate(step, s) if step < s["steps"] else 0.0 for s in settings])
+            signed_weight_decay_(W, gamma * lr, 1.0)  # the per-model lr folded into gamma (same sign)
+            adam.update_([gW.mul_(mask), gb], lr)
     return W, b
-
-
-def _adam_(param, grad, mom, sq, idx, lr, t, betas=(0.9, 0.999), eps=1e-8):
-    """One bias-corrected Adam step for the models `idx` of a stack, each with its own learning rate."""
-    b1, b2 = betas
-    mom[idx] = mom[idx] * b1 + grad * (1 - b1)
-    sq[idx] = sq[idx] * b2 + grad * grad * (1 - b2)
-    denom = (sq[idx] / (1 - b2 ** t)).sqrt() + eps
-    shape = (-1,) + (1,) * (grad.dim() - 1)
-    param -= (lr.view(shape) / (1 - b1 ** t)) * mom[idx] / denom
 
 
 def _prefix(sb, size: int):

@@ -57,8 +57,12 @@ class AdamState:
         self.exp_avg_sq = [torch.zeros_like(p) for p in params]
 
     @torch.no_grad()
-    def update_(self, grads: list[torch.Tensor], lr: float) -> None:
-        """One bias-corrected Adam step on every parameter."""
+    def update_(self, grads: list[torch.Tensor], lr: float | torch.Tensor) -> None:
+        """One bias-corrected Adam step on every parameter.
+
+        lr is one number, or for stacked parameters (K, ...) a (K,) tensor: one
+        learning rate per model (0 leaves that model's parameters as they are).
+        """
         b1, b2 = self.betas
         self.step += 1
         bc1, bc2 = 1 - b1 ** self.step, 1 - b2 ** self.step
@@ -66,7 +70,10 @@ class AdamState:
             m1.mul_(b1).add_(g, alpha=1 - b1)
             m2.mul_(b2).addcmul_(g, g, value=1 - b2)
             denom = (m2.sqrt() / math.sqrt(bc2)).add_(self.eps)
-            p.addcdiv_(m1, denom, value=-lr / bc1)
+            if isinstance(lr, torch.Tensor):
+                p.sub_(m1.div(denom).mul_(lr.view((-1,) + (1,) * (p.dim() - 1)) / bc1))
+            else:
+                p.addcdiv_(m1, denom, value=-lr / bc1)
 
 
 class SignedAdamW(torch.optim.Optimizer):
