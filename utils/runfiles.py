@@ -65,8 +65,8 @@ def write_atomic(path: Path, doc: dict) -> None:
     os.replace(tmp, path)
 
 
-def provenance(argv=None) -> dict:
-    """How this run was made: command, commit, versions, machine."""
+def provenance(argv=None, program: str = "python -m utils") -> dict:
+    """How this run was made: command (program and argv), commit, versions, machine."""
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                                 timeout=10).stdout.strip() or "unknown"
@@ -77,7 +77,7 @@ def provenance(argv=None) -> dict:
     import numpy
 
     argv = sys.argv if argv is None else argv
-    return dict(command="python -m utils " + " ".join(argv), commit=commit, utils_modified=dirty,
+    return dict(command=f"{program} " + " ".join(argv), commit=commit, utils_modified=dirty,
                 python=platform.python_version(), torch=torch.__version__, numpy=numpy.__version__,
                 machine=platform.machine(), threads=torch.get_num_threads(),
                 started=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
