@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .data import power_law
 from .fits import fit_power_law
+from .paths import DATA
 from .sweep import load
 
 #: what identifies a curve (everything but m)
@@ -325,6 +326,39 @@ def norm_summary(norms) -> dict:
     W = v.unsqueeze(1)  # one column: a matrix whose rows have exactly these norms
     return dict(phi_half=float(metrics.phi_half(W)), phi_one=float(metrics.phi_one(W)),
                 above_one=float(metrics.phi_half(W, threshold=1.0)), modes=metrics.norm_modes(v))
+
+
+#: The overlap probe (scripts/overlap_vs_training.py): one strong model per (width, steps) at the
+#: sweep's settings, keeping what the sweep does not: where the overlaps sit (metrics.crowding).
+PROBE = DATA / "overlap-probe.json"
+PROBE_FORMAT, PROBE_VERSION = "superposition-course overlap probe", 1
+PROBE_SETTINGS = dict(n=1000, alpha=1.0, gamma=-1.0, batch=2048, warmup_fraction=0.1, seed=0, rare_from=300)
+
+
+def probe_crowding(m: int, steps: int, settings: dict = PROBE_SETTINGS) -> dict:
+    """Train one strong model of width m for `steps` steps (one core) and measure its crowding."""
+    import time
+
+    from . import geometry, metrics
+    from .train import TrainConfig, train
+
+    s = settings
+    cfg = TrainConfig(n=s["n"], m=m, steps=steps, batch=s["batch"], warmup=int(s["warmup_fraction"] * steps),
+                      log_every=steps, progress=False)
+    t = time.time()
+    with geometry.single_thread():
+        W = train(power_law(s["n"], s["alpha"]), s["gamma"], cfg, seeds=[s["seed"]]).W[0]
+    return dict(m=m, steps=steps, **metrics.crowding(W, top=m, rare_from=s["rare_from"]),
+                wall_s=round(time.time() - t, 1))
+
+
+def load_probe(path: str | Path = PROBE) -> dict:
+    """Read the overlap probe's file, refusing anything else."""
+    from . import runfiles
+    from .sweep import SweepError
+
+    return runfiles.read(path, Path(path).name, PROBE_FORMAT, PROBE_VERSION, SweepError, "an overlap probe",
+                         "python scripts/overlap_vs_training.py")
 
 
 # ---- chapter 4: weak superposition
