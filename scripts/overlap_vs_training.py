@@ -6,9 +6,9 @@ The course sweep found the mean square overlap falling faster than 1/m after
 (width, steps) at the sweep's settings (n = 1000, power law alpha = 1,
 gamma = -1, batch 2048, warm-up a tenth of the steps, seed 0;
 `utils.results.probe_crowding`) and records `utils.metrics.crowding` of each:
-m times the mean square overlap of all rows, of the m most frequent rows and
-of the rows ranked 300 and below, and the effective dimension of those rarer
-rows' directions. Chapter 5 reads the file; tests/test_sweep_science.py
+m times the mean square overlap of all rows (as cosines, and as raw dot
+products), of the m most frequent rows and of the rows ranked 300 and below,
+and the effective dimension of those rarer rows' directions. Chapter 5 reads the file; tests/test_sweep_science.py
 re-trains the smallest entry and compares.
 
     python scripts/overlap_vs_training.py        # about 15 minutes on one idle core; resumable
@@ -44,14 +44,14 @@ def main(argv=None) -> None:
                    runs=[], records=[])
     doc["runs"].append(runfiles.provenance(["scripts/overlap_vs_training.py"] + sys.argv[1:], program="python"))
     done = {(r["m"], r["steps"]) for r in doc["records"]}
-    print(f"{'m':>4} {'steps':>6} {'m*msq all':>10} {'top m':>7} {'rank>=300':>10} {'rare dims':>10}")
+    print(f"{'m':>4} {'steps':>6} {'m*msq all':>10} {'raw dots':>9} {'top m':>7} {'rank>=300':>10} {'rare dims':>10}")
     for m in args.widths:
         for steps in args.steps:
             if (m, steps) not in done:
                 doc["records"].append(results.probe_crowding(m, steps))
                 runfiles.write_atomic(args.out, doc)
             r = next(r for r in doc["records"] if (r["m"], r["steps"]) == (m, steps))
-            print(f"{m:>4} {steps:>6} {r['all']:>10.2f} {r['top']:>7.2f} {r['rare']:>10.2f} "
+            print(f"{m:>4} {steps:>6} {r['all']:>10.2f} {r['raw']:>9.2f} {r['top']:>7.2f} {r['rare']:>10.2f} "
                   f"{r['rare_dims']:>7.1f}/{m}", flush=True)
 
 

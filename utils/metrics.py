@@ -208,13 +208,19 @@ def interference_filtering(W, b, u: float = 1.0) -> dict:
 
 
 def crowding(W, top: int, rare_from: int = 300) -> dict:
-    """Where a strong model's overlaps sit: m times the mean square overlap of all represented rows,
-    of the `top` most frequent rows and of the rows from rank `rare_from` on, and the effective
-    dimension of those rarer rows' directions (rows sorted by frequency, most frequent first)."""
+    """Where a strong model's overlaps sit: m times the mean square overlap (squared cosines) of all
+    represented rows, of the `top` most frequent rows and of the rows from rank `rare_from` on; the
+    effective dimension of those rarer rows' directions (rows sorted by frequency, most frequent
+    first); and `raw`: m times the mean squared dot product W_i . W_j of the represented rows, the
+    same overlap without dividing by the row norms."""
     W = _weights(W)
     m = W.shape[1]
+    rows = W[row_norms(W) > REPRESENTED]
+    k = len(rows)
+    gram = rows @ rows.T
+    raw = float(((gram ** 2).sum() - (gram.diagonal() ** 2).sum()) / (k * (k - 1))) if k >= 2 else float("nan")
     rare = geometry.normalise_rows(W[rare_from:])
-    return dict(all=m * mean_square_overlap(W), top=m * geometry.mean_square_overlap(W[:top]),
+    return dict(all=m * mean_square_overlap(W), raw=m * raw, top=m * geometry.mean_square_overlap(W[:top]),
                 rare=m * geometry.mean_square_overlap(rare), rare_dims=geometry.effective_dimension(rare))
 
 
