@@ -53,7 +53,8 @@ def _quick_slice(tmp_path, name, shard="1/8", **kw):
     return sweep.run("quick", tmp_path / name, shard=shard, progress=False, argv=["test"], **kw)
 
 
-def test_interrupted_sweep_resumes_without_training_a_model_twice(tmp_path):
+def test_interrupted_sweep_resumes_without_training_a_model_twice(tmp_path, monkeypatch):
+    monkeypatch.setattr(sweep, "MAX_STACK", 2)  # one group (two gammas) per stack: several stacks in the slice
     whole = sweep.load(_quick_slice(tmp_path, "whole"))
     path = _quick_slice(tmp_path, "cut", stop_after=1)
     first = sweep.load(path)
@@ -61,12 +62,28 @@ def test_interrupted_sweep_resumes_without_training_a_model_twice(tmp_path):
     kept = _strip(first["records"])
     again = sweep.load(_quick_slice(tmp_path, "cut"))
     groups = len(sweep.shard_groups(sweep.preset("quick"), (1, 8)))
-    assert again["runs"][-1]["groups_to_train"] == groups - 1  # the finished group was not redone
+    assert again["runs"][-1]["groups_to_train"] == groups - 1  # the finished stack was not redone
     assert _strip(again["records"]) == _strip(whole["records"])  # same models, same numbers
     assert {k: _strip(again["records"])[k] for k in kept} == kept
     assert sweep.missing(again) == []
     # a third run has nothing to do
     assert sweep.load(_quick_slice(tmp_path, "cut"))["runs"][-1]["groups_to_train"] == 0
+
+
+def test_stacks_hold_groups_of_one_width_and_step_count():
+    groups = list(sweep.preset("course").groups)
+    stacks = sweep.stacks(groups, limit=12)
+    assert sorted(map(id, (g for s in stacks for g in s))) == sorted(map(id, groups))
+    for s in stacks:
+        assert len({(g.m, g.steps) for g in s}) == 1 and sum(len(g.gammas) for g in s) <= 12
+
+
+def test_a_model_trains_to_the_same_numbers_in_any_stack(tmp_path, monkeypatch):
+    together = sweep.load(_quick_slice(tmp_path, "together", "3/8"))
+    monkeypatch.setattr(sweep, "MAX_STACK", 1)  # every model alone
+    alone = sweep.load(_quick_slice(tmp_path, "alone", "3/8"))
+    assert len(sweep.stacks(sweep.shard_groups(sweep.preset("quick"), (3, 8)), 1)) > 2
+    assert _strip(alone["records"]) == _strip(together["records"])
 
 
 @pytest.mark.slow

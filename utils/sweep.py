@@ -1,10 +1,10 @@
 """`python -m utils sweep`: train a grid of toy models, resumably, and keep one record per model.
 
-A preset names a grid of models over (distribution, E, gamma, alpha, m). Models
-of one *group* (same frequencies p up to gamma, same width m and step count)
-are trained together as one stack by `utils.train`, and their records are
-written when the group finishes, so a killed sweep loses at most the group in
-progress. Every write replaces DIR/sweep.json atomically (write a temporary
+A preset names a grid of models over (distribution, E, gamma, alpha, m). A
+*group* is the models that differ only in gamma; groups of the same width and
+step count are trained together as one stack by `utils.train` (up to
+MAX_STACK models), and their records are written when the stack finishes, so
+a killed sweep loses at most the stack in progress. Every write replaces DIR/sweep.json atomically (write a temporary
 file, then rename), so the file is always either the old or the new version.
 
 Each record holds the model's settings and what was measured after training:
@@ -16,7 +16,7 @@ Each record holds the model's settings and what was measured after training:
   norm <= 1/2 of p_i * E[u^2], in the same units;
 - phi_half, phi_one, mean_square_overlap (squared cosines between represented
   rows), row_norms (3 decimals), a 20-point training-loss curve, and wall_s,
-  the model's share of its group's wall time.
+  the model's share of its stack's wall time.
 """
 
 from __future__ import annotations
@@ -214,10 +214,12 @@ def seed_of(key: str, base: int = 0) -> int:
     return (zlib.crc32(key.encode()) + base) % (2 ** 31)
 
 
-def _records(group: Group, result, pr: Preset, p: torch.Tensor, wall: float) -> list[dict]:
+def _records(group: Group, result, first: int, pr: Preset, p: torch.Tensor, wall: float) -> list[dict]:
+    """The records of `group`, whose models are result's models first, first + 1, ...; wall: seconds per model."""
     n = pr.n
     recs = []
-    for k, gamma in enumerate(group.gammas):
+    for j, gamma in enumerate(group.gammas):
+        k = first + j
         W, b = result.W[k], result.b[k]
         gen = torch.Generator().manual_seed(result.seeds[k] + 1)
         per_sample = _eval_losses(W, b, p, gen)
@@ -234,7 +236,7 @@ def _records(group: Group, result, pr: Preset, p: torch.Tensor, wall: float) -> 
             phi_half=float(metrics.phi_half(W)), phi_one=float(metrics.phi_one(W)),
             mean_square_overlap=None if math.isnan(msq) else msq,
             row_norms=[round(v, 3) for v in metrics.row_norms(W).tolist()],
-            loss_curve=curve, wall_s=round(wall / len(group.gammas), 3)))
+            loss_curve=curve, wall_s=round(wall, 3)))
     return recs
 
 
@@ -245,11 +247,34 @@ def _eval_losses(W, b, p, gen) -> torch.Tensor:
     return torch.cat(out)
 
 
+#: At most this many models are trained in one stack: enough to keep both cores (or a GPU) busy
+#: and amortise each step's fixed costs, few enough that an interrupted stack loses little work.
+MAX_STACK = 40
+
+
+def stacks(groups: list[Group], limit: int = MAX_STACK) -> list[list[Group]]:
+    """Groups of the same width and step count, put together into stacks of at most `limit` models.
+
+    Each model keeps its own seed and generator, so it trains to the same numbers in any stack
+    (utils.train); stacking only saves time. Stacks come in the order of their first group.
+    """
+    out, open_ = [], {}
+    for g in groups:
+        key = (g.m, g.steps)
+        stack = open_.get(key)
+        if stack is None or sum(len(x.gammas) for x in stack) + len(g.gammas) > limit:
+            stack = open_[key] = []
+            out.append(stack)
+        stack.append(g)
+    return out
+
+
 def run(name: str, out: str | Path | None = None, device: str = "cpu", shard: str | None = None,
         progress: bool | None = None, argv=None, stop_after: int | None = None) -> Path:
     """Train every model of the preset (or of one shard) not yet in out/sweep.json; return the file.
 
-    stop_after: stop after this many groups (for tests of resuming).
+    Groups of the same width and step count are trained together (see `stacks`); the records of a
+    stack are written when it finishes. stop_after: stop after this many stacks (for tests of resuming).
     """
     pr = preset(name)
     sh = parse_shard(shard)
@@ -264,23 +289,29 @@ def run(name: str, out: str | Path | None = None, device: str = "cpu", shard: st
     doc["runs"].append(run_info)
     runfiles.write_atomic(path, doc)
     bar = runfiles.progress_bar(pr.model_steps(todo), progress, f"sweep {name}", "model-step")
-    t_run = time.time()
-    for i, group in enumerate(todo):
+    t_run, groups_done = time.time(), 0
+    for i, stack in enumerate(stacks(todo, MAX_STACK)):
         if stop_after is not None and i >= stop_after:
             break
-        p = group.frequencies(pr.n)
-        cfg = TrainConfig(n=pr.n, m=group.m, steps=group.steps, batch=pr.batch, lr=pr.lr,
-                          warmup=int(round(pr.warmup_fraction * group.steps)), device=device,
-                          log_every=max(1, group.steps // 200), progress=False)
-        seeds = [seed_of(k, pr.seed) for k in group.keys()]
+        m, steps = stack[0].m, stack[0].steps
+        ps = [g.frequencies(pr.n) for g in stack]
+        gammas = [gamma for g in stack for gamma in g.gammas]
+        cfg = TrainConfig(n=pr.n, m=m, steps=steps, batch=pr.batch, lr=pr.lr,
+                          warmup=int(round(pr.warmup_fraction * steps)), device=device,
+                          log_every=max(1, steps // 200), progress=False)
         t = time.time()
-        result = train(p, list(group.gammas), cfg, seeds=seeds,
-                       on_step=None if bar is None else (lambda: bar.update(len(group.gammas))))
-        recs = _records(group, result, pr, p, time.time() - t)
+        result = train(torch.cat([p.expand(len(g.gammas), -1) for p, g in zip(ps, stack)]), gammas, cfg,
+                       seeds=[seed_of(k, pr.seed) for g in stack for k in g.keys()],
+                       on_step=None if bar is None else (lambda: bar.update(len(gammas))))
+        wall, recs, first = (time.time() - t) / len(gammas), [], 0
+        for g, p in zip(stack, ps):
+            recs += _records(g, result, first, pr, p, wall)
+            first += len(g.gammas)
         keep = {r["key"] for r in recs}
         doc["records"] = [r for r in doc["records"] if r["key"] not in keep] + recs
+        groups_done += len(stack)
         run_info["wall_s"] = round(time.time() - t_run, 1)
-        run_info["groups_done"] = i + 1
+        run_info["groups_done"] = groups_done
         runfiles.write_atomic(path, doc)
     if bar is not None:
         bar.close()
