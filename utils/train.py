@@ -25,7 +25,6 @@ from .models import init_params
 from .optim import AdamState, paper_lr, signed_weight_decay_
 
 
-
 @dataclass
 class TrainConfig:
     """Settings shared by every model of one training run (defaults: the paper's)."""
@@ -256,8 +255,8 @@ def loss_and_grads(W: torch.Tensor, b: torch.Tensor, batches: list[SparseBatch],
     gb = torch.empty_like(b)
     for k, sb in enumerate(batches):
         y0 = b[k].relu()  # output, and residual, of a sample with no active feature
-        J, entry_row, x, xt = _compact(sb)
-        idle = B - (len(x[1]) - 1)
+        J, entry_row, x, xt, rows = _compact(sb)
+        idle = B - rows  # samples with no active feature
         if need_loss:
             loss[k] = idle * torch.dot(y0, y0)
         torch.mul(y0, idle, out=gb[k])
@@ -304,9 +303,9 @@ def _compact(sb: SparseBatch):
     """x without its all-zero rows and columns, as two lists of weighted bags for `embedding_bag`.
 
     Returns J (the q features active in the batch), each entry's row among the
-    B' samples with an active feature, and two (indices, offsets, weights)
+    B' samples with an active feature, two (indices, offsets, weights)
     triples: x row by row (columns numbered within J) and x^T feature by
-    feature. `embedding_bag(indices, M, offsets, per_sample_weights=weights)`
+    feature, and B'. `embedding_bag(indices, M, offsets, per_sample_weights=weights)`
     then computes x M (B' x n) or x^T M (q x n) from a dense M, faster here
     than torch's sparse matrices. Relies on the SparseBatch order (entries
     sorted by feature, then sample).
@@ -318,7 +317,7 @@ def _compact(sb: SparseBatch):
     by_feature = (entry_row, _row_pointers(entry_col, q), sb.values)
     order = torch.argsort(entry_row, stable=True)
     by_sample = (entry_col[order], _row_pointers(entry_row, rows), sb.values[order])
-    return J, entry_row, by_sample, by_feature
+    return J, entry_row, by_sample, by_feature, rows
 
 
 def _bag_product(bags, M: torch.Tensor) -> torch.Tensor:
