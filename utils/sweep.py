@@ -108,7 +108,7 @@ def _paper() -> Preset:
     groups = _grid(PAPER_WIDTHS, 20_000, gammas, [round(1 + v, 6) for v in a])
     return Preset("paper", "the paper's grid exactly: n=1000, batch 2048, 20,000 steps, 10 gammas in "
                   "[-1, 1], 17 alphas in [0, 2], widths 10..100 (1,020 models, 20.4 M model-steps; "
-                  "for a GPU or a long run: it resumes)", n=1000, batch=2048, groups=tuple(groups))
+                  "about 22 hours on 2 CPU cores, so for a GPU or a long run: it resumes)", n=1000, batch=2048, groups=tuple(groups))
 
 
 COURSE_STEPS = 3000
@@ -134,7 +134,7 @@ def _course() -> Preset:
                   f"(alpha=1, s in 0.25..1) at gamma = +-1; alpha=1 at gamma = +-1 again with "
                   f"{L} steps, which showed that {S} steps are too few for the strong regime's exponent, "
                   f"so the strong curves (gamma = -1, -0.5) with alpha <= 1 are trained for {L} steps too "
-                  f"(about 2 hours on 2 cores)", n=1000, batch=2048, groups=tuple(groups))
+                  f"(about 85 minutes on 2 cores)", n=1000, batch=2048, groups=tuple(groups))
 
 
 def _quick() -> Preset:
@@ -145,7 +145,7 @@ def _quick() -> Preset:
     groups += _grid(W, S, pm, (1.0,), part="density", s=1.0)
     return Preset("quick", "the smallest grid that shows every regime: n=200, batch 512, 1,500 steps, "
                   "gamma = +-1, alpha in {0.5,1,1.5}, widths 5..20, both other shapes and the highest "
-                  "density (about 2 minutes on 2 cores)", n=200, batch=512, groups=tuple(groups))
+                  "density (about a minute on 2 cores)", n=200, batch=512, groups=tuple(groups))
 
 
 PRESETS = {"quick": _quick, "course": _course, "paper": _paper}
