@@ -10,7 +10,11 @@ from utils.__main__ import main
 def partial(tmp_path_factory):
     """Two groups of the quick preset: the grid's alpha = 0.5 at m = 5 and 8, gamma = +-1."""
     out = tmp_path_factory.mktemp("partial")
-    return sweep.run("quick", out, progress=False, argv=["test"], stop_after=2).parent
+    limit, sweep.MAX_STACK = sweep.MAX_STACK, 2  # one group (two gammas) per stack
+    try:
+        return sweep.run("quick", out, progress=False, argv=["test"], stop_after=2).parent
+    finally:
+        sweep.MAX_STACK = limit
 
 
 def test_partial_sweep_draws_what_it_can_and_names_the_rest(partial, tmp_path, capsys):
