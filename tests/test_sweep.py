@@ -78,6 +78,7 @@ def test_stacks_hold_groups_of_one_width_and_step_count():
         assert len({(g.m, g.steps) for g in s}) == 1 and sum(len(g.gammas) for g in s) <= 12
 
 
+@pytest.mark.slow  # trains a shard twice (about 16 s): in make test, not test-fast
 def test_a_model_trains_to_the_same_numbers_in_any_stack(tmp_path, monkeypatch):
     together = sweep.load(_quick_slice(tmp_path, "together", "3/8"))
     monkeypatch.setattr(sweep, "MAX_STACK", 1)  # every model alone
