@@ -1,7 +1,7 @@
 """How the strong regime's overlaps change with training length, per width: data/overlap-probe.json.
 
 The course sweep found the mean square overlap falling faster than 1/m after
-12,000 steps (slopes -1.22 to -1.44 over m = 10..100) than after 3,000 (about
+12,000 steps (slopes -1.22 to -1.43 over m = 10..100) than after 3,000 (about
 -1.0), and it keeps row norms, not weights. This probe trains one model per
 (width, steps) at the sweep's settings (n = 1000, power law alpha = 1,
 gamma = -1, batch 2048, warm-up a tenth of the steps, seed 0;

@@ -28,14 +28,15 @@ def course():
 _SLOPE = "mean square overlap ~ m^slope, slope in [-1.3, -0.7]"
 KNOWN_DISCREPANCIES = {
     # After 12,000 steps the overlap falls faster than 1/m over m = 10..100 (slopes -1.22 to
-    # -1.44; -1.02 after 3,000 steps) because the narrow models' overlaps keep growing with
+    # -1.43; -1.0 after 3,000 steps) because the narrow models' overlaps keep growing with
     # training: m times the mean square overlap is about 3 at m = 10 (the paper's figure 6d
     # shows about 1). The overlap probe (data/overlap-probe.json, tested below) shows how: with
     # training, the narrow model's rare rows crowd into a few directions and the wide model's
     # spread out. Why the paper's figure differs is open (chapter 5 shows both measures).
-    f"strong (gamma=-1, alpha=1, 12000 steps): {_SLOPE}": "slope -1.44",
-    f"strong (gamma=-0.5, alpha=0.5, 12000 steps): {_SLOPE}": "slope -1.31",
-    f"strong (gamma=-0.5, alpha=1, 12000 steps): {_SLOPE}": "slope -1.40",
+    # (gamma = -0.5, alpha = 0.5 lands just inside, at -1.29: it failed at -1.31 with the
+    # earlier trainer, whose float rounding differed.)
+    f"strong (gamma=-1, alpha=1, 12000 steps): {_SLOPE}": "slope -1.43",
+    f"strong (gamma=-0.5, alpha=1, 12000 steps): {_SLOPE}": "slope -1.41",
 }
 
 
@@ -128,8 +129,9 @@ def test_course_slice_reproduces_the_cached_records(course, tmp_path):
     for r in new["records"]:
         old = cached[r["key"]]
         assert r["seed"] == old["seed"]
-        assert r["final_loss"] == pytest.approx(old["final_loss"], rel=0.05)
-        assert r["phi_half"] == pytest.approx(old["phi_half"], abs=0.02)
+        # the same code and seed give the same model; only float rounding may differ between machines
+        assert r["final_loss"] == pytest.approx(old["final_loss"], rel=1e-3)
+        assert r["phi_half"] == pytest.approx(old["phi_half"], abs=0.01)
 
 
 # ---- the overlap probe (data/overlap-probe.json, made by scripts/overlap_vs_training.py)
