@@ -108,7 +108,7 @@ def _paper() -> Preset:
     groups = _grid(PAPER_WIDTHS, 20_000, gammas, [round(1 + v, 6) for v in a])
     return Preset("paper", "the paper's grid exactly: n=1000, batch 2048, 20,000 steps, 10 gammas in "
                   "[-1, 1], 17 alphas in [0, 2], widths 10..100 (1,020 models, 20.4 M model-steps; "
-                  "about 22 hours on 2 CPU cores, so for a GPU or a long run: it resumes)", n=1000, batch=2048, groups=tuple(groups))
+                  "about 20 hours on 2 CPU cores, so for a GPU or a long run: it resumes)", n=1000, batch=2048, groups=tuple(groups))
 
 
 COURSE_STEPS = 3000
