@@ -8,8 +8,8 @@ gamma = -1, batch 2048, warm-up a tenth of the steps, seed 0;
 `utils.results.probe_crowding`) and records `utils.metrics.crowding` of each:
 m times the mean square overlap of all rows (as cosines, and as raw dot
 products), of the m most frequent rows and of the rows ranked 300 and below,
-and the effective dimension of those rarer rows' directions. Chapter 5 reads the file; tests/test_sweep_science.py
-re-trains the smallest entry and compares.
+and the effective dimension of those rarer rows' directions. Chapter 5 reads
+the file; tests/test_sweep_science.py re-trains the smallest entry and compares.
 
     python scripts/overlap_vs_training.py        # about 15 minutes on one idle core; resumable
 
@@ -35,13 +35,8 @@ def main(argv=None) -> None:
     ap.add_argument("--out", type=Path, default=results.PROBE)
     args = ap.parse_args(argv)
     runfiles.output_dir(args.out.parent, SweepError)
-    if args.out.exists():
-        doc = results.load_probe(args.out)
-        if doc["settings"] != results.PROBE_SETTINGS:
-            raise SystemExit(f"error: {args.out} holds a probe with other settings; it was left untouched")
-    else:
-        doc = dict(format=results.PROBE_FORMAT, version=results.PROBE_VERSION, settings=results.PROBE_SETTINGS,
-                   runs=[], records=[])
+    doc = runfiles.resume(args.out, results.PROBE_SETTINGS, results.PROBE_FORMAT, results.PROBE_VERSION,
+                          results.load_probe, SweepError, "a probe")
     doc["runs"].append(runfiles.provenance(["scripts/overlap_vs_training.py"] + sys.argv[1:], program="python"))
     done = {(r["m"], r["steps"]) for r in doc["records"]}
     print(f"{'m':>4} {'steps':>6} {'m*msq all':>10} {'raw dots':>9} {'top m':>7} {'rank>=300':>10} {'rare dims':>10}")

@@ -378,10 +378,7 @@ def run_family(name: str, out: str | Path | None = None, progress: bool | None =
     out = runfiles.output_dir(out if out is not None else default_dir(name), LMError)
     settings = json.loads(json.dumps(asdict(pr)))  # as stored: tuples become lists
     path = out / "lm.json"
-    doc = load_family(path) if path.exists() else dict(format=FORMAT, version=VERSION, settings=settings,
-                                                        runs=[], records=[])
-    if doc["settings"] != settings:
-        raise LMError(f"{path} holds a family with other settings; it was left untouched: use another --out")
+    doc = runfiles.resume(path, settings, FORMAT, VERSION, load_family, LMError, "a family")
     done = {(r["width"], r["seed"]) for r in doc["records"]}
     todo = [ws for ws in pr.models if ws not in done]
     if not todo:

@@ -1,4 +1,6 @@
-"""The files of long, resumable runs (`sweep`, `lm-family`): checked reading, atomic writing, provenance.
+"""The files of long, resumable runs (`sweep`, `lm-family`, the overlap probe).
+
+Checked reading, resuming, atomic writing, provenance and the progress bar.
 
 A run keeps its results in one JSON document with a format name and a
 version; `read` refuses anything else with a one-line error and never
@@ -40,6 +42,20 @@ def read(path: str | Path, name: str, fmt: str, version: int, error: type[Except
     if doc.get("version") != version:
         raise error(f"{path} has {what} format version {doc.get('version')}, this code reads {version}; "
                     f"it was left untouched")
+    return doc
+
+
+def resume(path: Path, settings: dict, fmt: str, version: int, load, error: type[Exception], what: str,
+           detail=lambda doc: "") -> dict:
+    """The document at `path` (read by `load`) if it was made with these settings, else a new empty one;
+    one made with other settings is refused with `error` (`what`: how to call it; `detail(doc)`: what
+    to add about its settings) and left untouched."""
+    if not path.exists():
+        return dict(format=fmt, version=version, settings=settings, runs=[], records=[])
+    doc = load(path)
+    if doc.get("settings") != settings:
+        raise error(f"{path} holds {what} with other settings{detail(doc)}; it was left untouched: "
+                    f"use another --out")
     return doc
 
 

@@ -4,8 +4,9 @@ A preset names a grid of models over (distribution, E, gamma, alpha, m). A
 *group* is the models that differ only in gamma; groups of the same width and
 step count are trained together as one stack by `utils.train` (up to
 MAX_STACK models), and their records are written when the stack finishes, so
-a killed sweep loses at most the stack in progress. Every write replaces DIR/sweep.json atomically (write a temporary
-file, then rename), so the file is always either the old or the new version.
+a killed sweep loses at most the stack in progress. Every write replaces
+DIR/sweep.json atomically (write a temporary file, then rename), so the file
+is always either the old or the new version.
 
 Each record holds the model's settings and what was measured after training:
 - final_loss: the loss on a fresh batch of 20,000 samples that training never
@@ -108,7 +109,8 @@ def _paper() -> Preset:
     groups = _grid(PAPER_WIDTHS, 20_000, gammas, [round(1 + v, 6) for v in a])
     return Preset("paper", "the paper's grid exactly: n=1000, batch 2048, 20,000 steps, 10 gammas in "
                   "[-1, 1], 17 alphas in [0, 2], widths 10..100 (1,020 models, 20.4 M model-steps; "
-                  "about 20 hours on 2 CPU cores, so for a GPU or a long run: it resumes)", n=1000, batch=2048, groups=tuple(groups))
+                  "about 20 hours on 2 CPU cores, so for a GPU or a long run: it resumes)",
+                  n=1000, batch=2048, groups=tuple(groups))
 
 
 COURSE_STEPS = 3000
@@ -196,15 +198,12 @@ def load(path: str | Path) -> dict:
 
 def _open_sweep(out: Path, settings: dict) -> dict:
     """The existing sweep in `out` if it has the same settings, else a new empty one."""
-    path = runfiles.output_dir(out, SweepError) / "sweep.json"
-    if not path.exists():
-        return dict(format=FORMAT, version=VERSION, settings=settings, runs=[], records=[])
-    doc = load(path)
-    if doc.get("settings") != settings:
-        raise SweepError(f"{path} holds a sweep with other settings ({doc.get('settings', {}).get('preset')}, "
-                         f"shard {doc.get('settings', {}).get('shard')}); it was left untouched: "
-                         f"use another --out")
-    return doc
+    def detail(doc):
+        other = doc.get("settings", {})
+        return f" ({other.get('preset')}, shard {other.get('shard')})"
+
+    return runfiles.resume(runfiles.output_dir(out, SweepError) / "sweep.json", settings, FORMAT, VERSION, load,
+                           SweepError, "a sweep", detail)
 
 
 # ---------------------------------------------------------------- running
