@@ -77,7 +77,7 @@ def test_linear_interference_loss_is_about_E_over_m_for_random_rows():
 # --------------------------------------------------------------------------- sweep helpers
 
 def test_along_width_returns_one_curve_sorted_by_m():
-    ms, msq = results.along_width(SWEEP, "mean_square_overlap", part="long", alpha=0.0, gamma=-1.0)
+    ms, msq = results.along_width(SWEEP, "msq_represented", part="long", alpha=0.0, gamma=-1.0)
     assert ms == [10, 15, 25, 39, 63, 100] and all(v > 0 for v in msq)
     with pytest.raises(ValueError, match="more than one"):
         results.along_width(SWEEP, "final_loss", alpha=1.0, gamma=-1.0)
@@ -96,7 +96,7 @@ def test_norm_summary_of_a_long_strong_model_shows_two_modes():
 def test_strong_regime_loss_is_far_below_the_linear_interference():
     """The ReLU and the bias remove most of the interference a linear readout would pay (chapter 5's claim)."""
     for r in results.records(SWEEP, part="long", gamma=-1.0):
-        lin = metrics.linear_interference_loss(r["mean_square_overlap"], r["n"], r["E"])
+        lin = metrics.linear_interference_loss(r["msq_represented"], r["n"], r["E"])
         assert r["final_loss"] < 0.05 * lin
 
 

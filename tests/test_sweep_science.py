@@ -61,7 +61,7 @@ def test_science_checks_fail_when_gamma_is_flipped(course):
 def test_course_provenance_says_how_to_regenerate(course):
     run = course["runs"][0]
     assert "sweep --preset course" in run["command"] and run["commit"] and run["torch"]
-    assert {"final_loss", "final_loss_se", "unrepresented_loss", "phi_half", "phi_one", "mean_square_overlap",
+    assert {"final_loss", "final_loss_se", "unrepresented_loss", "phi_half", "phi_one", "msq_represented",
             "seed", "wall_s", "steps", "batch", "E"} <= set(course["records"][0])
 
 

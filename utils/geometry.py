@@ -102,6 +102,16 @@ def overlap_ratio(V) -> float:
     return V.shape[1] * mean_square_overlap(V)
 
 
+def random_square_cosine_variance(m: int) -> float:
+    """Variance of (u.v)^2 for independent random unit vectors in R^m: 2 (m - 1) / (m^2 (m + 2)).
+
+    (u.v)^2 follows a Beta(1/2, (m - 1)/2) law, whose mean is 1/m; the paper's Fig. 5c sets a trained
+    model's variance of squared cosines beside this one.
+    """
+    m = check.positive_int("m", m)
+    return 2 * (m - 1) / (m ** 2 * (m + 2))
+
+
 def welch_bound(n: int, m: int) -> float:
     """(n - m) / (m (n - 1)): the least possible mean (and max) squared overlap of n unit vectors in R^m."""
     n, m = check.positive_int("n", n), check.positive_int("m", m)

@@ -2,12 +2,17 @@
 
 Definitions (the notation page of the book states them once):
 - row norm ||W_i||: how strongly feature i is stored;
-- phi_half: share of features with ||W_i|| > 1/2 (the represented ones);
-- phi_one: share of features with ||W_i|| within `tol` of 1 (stored at full
-  strength; the paper's code does not include this analysis, so the band
-  1 +- 0.1 is this course's operational choice);
-- mean square overlap: mean over pairs i != j of represented features of the
-  squared cosine (W_i . W_j)^2 / (||W_i||^2 ||W_j||^2).
+- phi_half: share of features with ||W_i|| > 1/2, the paper's phi_{1/2} (the
+  represented ones, its Fig. 3);
+- phi_one: share of features with ||W_i|| > 1, the paper's phi_1, its
+  "strongly represented" features (arXiv 2505.10465 v4, Eq. 15 and Fig. 16);
+- phi_band: share of features with ||W_i|| within `tol` of 1 (this course's own
+  statistic, not the paper's; the symbol is phi_band);
+- squared cosines (W_i . W_j)^2 / (||W_i||^2 ||W_j||^2) averaged over pairs
+  i != j of a set of rows: msq_strong over the strongly represented rows (norm
+  > 1: the paper's Fig. 5d, whose Fig. 5c shows their variance var_strong),
+  msq_all over all rows (its Fig. 17), msq_represented over rows with norm
+  > 1/2 (this course's earlier statistic, `mean_square_overlap`).
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from . import geometry
 from .data import U_SQUARE_MEAN, sample_dense
 from .models import forward
 
-REPRESENTED = 0.5
+REPRESENTED = 0.5  # phi_1/2's threshold
+STRONG = 1.0  # phi_1's threshold: the paper's strongly represented rows
 
 
 def _weights(W) -> torch.Tensor:
@@ -53,8 +59,13 @@ def phi_half(W, threshold: float = REPRESENTED) -> torch.Tensor:
     return (row_norms(W) > threshold).float().mean(-1)
 
 
-def phi_one(W, tol: float = 0.1) -> torch.Tensor:
-    """Share of features whose row norm lies within `tol` of 1 (stored at full strength)."""
+def phi_one(W) -> torch.Tensor:
+    """Share of features with row norm above 1: the paper's phi_1, its strongly represented features."""
+    return (row_norms(W) > STRONG).float().mean(-1)
+
+
+def phi_band(W, tol: float = 0.1) -> torch.Tensor:
+    """Share of features whose row norm lies within `tol` of 1 (this course's band, not the paper's phi_1)."""
     tol = check.finite_float("tol", tol, low=0.0, low_open=True)
     return ((row_norms(W) - 1).abs() <= tol).float().mean(-1)
 
@@ -77,6 +88,36 @@ def mean_square_overlap(W, threshold: float = REPRESENTED) -> float:
         raise ValueError(f"W must be one model's (n, m) matrix, got {tuple(W.shape)}")
     rows = W[torch.linalg.vector_norm(W, dim=1) > check.finite_float("threshold", threshold, low=0.0)]
     return geometry.mean_square_overlap(rows) if len(rows) >= 2 else float("nan")
+
+
+def square_cosines(W, low: float = 0.0) -> torch.Tensor:
+    """The squared cosines of all pairs i < j of rows of one W (n, m) whose norm exceeds `low`, as a flat tensor."""
+    W = _weights(W)
+    if W.dim() != 2:
+        raise ValueError(f"W must be one model's (n, m) matrix, got {tuple(W.shape)}")
+    low = check.finite_float("low", low, low=0.0)
+    rows = W[torch.linalg.vector_norm(W, dim=1) > low]
+    if len(rows) < 2:
+        return torch.zeros(0)
+    return geometry.overlaps(rows).pow(2)
+
+
+def overlap_stats(W) -> dict:
+    """The paper's overlap statistics of one W (n, m): squared cosines over three sets of rows.
+
+    n_strong: rows with norm > 1 (phi_1's set); msq_strong and var_strong: the mean and the variance
+    of the squared cosines between pairs of those rows (the paper's Fig. 5d and 5c; None when fewer
+    than two rows); msq_all over all rows (its Fig. 17); msq_represented over rows with norm > 1/2.
+    """
+    W = _weights(W)
+    strong = square_cosines(W, STRONG).double()
+    out = dict(n_strong=int((row_norms(W) > STRONG).sum()),
+               msq_strong=float(strong.mean()) if strong.numel() else None,
+               var_strong=float(strong.var(correction=0)) if strong.numel() else None)
+    for name, low in (("msq_all", 0.0), ("msq_represented", REPRESENTED)):
+        rows = W[row_norms(W) > low]
+        out[name] = geometry.mean_square_overlap(rows) if len(rows) >= 2 else None
+    return out
 
 
 def unrepresented_loss(W, p, threshold: float = REPRESENTED) -> float:

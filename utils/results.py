@@ -44,7 +44,7 @@ def fit_curve(curve: list[dict]) -> dict:
     """alpha_m and R^2 of loss against m, the overlap slope, and the weak-regime ratios of one curve."""
     ms = [r["m"] for r in curve]
     loss = fit_power_law(ms, [r["final_loss"] for r in curve])
-    msq = [r["mean_square_overlap"] for r in curve]
+    msq = [r["msq_represented"] for r in curve]
     ov = fit_power_law(ms, msq) if all(v is not None and v > 0 for v in msq) else None
     ratios = [r["final_loss"] / r["unrepresented_loss"] if r["unrepresented_loss"] > 0 else math.nan for r in curve]
     represented = [round(r["phi_half"] * r["n"]) for r in curve]

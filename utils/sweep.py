@@ -9,15 +9,25 @@ DIR/sweep.json atomically (write a temporary file, then rename), so the file
 is always either the old or the new version.
 
 Each record holds the model's settings and what was measured after training:
-- final_loss: the loss on a fresh batch of 20,000 samples that training never
-  saw (MSELoss units: mean over the batch and the n features), with its
-  standard error final_loss_se;
+- final_loss: the loss on a fresh batch of the preset's eval_batch samples
+  (20,000, or 200,000 for the paper-length presets) that training never saw
+  (MSELoss units: mean over the batch and the n features), with its standard
+  error final_loss_se;
 - train_loss: the mean logged training loss over the last 10% of steps;
 - unrepresented_loss: the weak-regime prediction, (1/n) * sum over rows with
   norm <= 1/2 of p_i * E[u^2], in the same units;
-- phi_half, phi_one, mean_square_overlap (squared cosines between represented
-  rows), row_norms (3 decimals), a 20-point training-loss curve, and wall_s,
-  the model's share of its stack's wall time.
+- phi_half (norm > 1/2), phi_one (norm > 1, the paper's phi_1), phi_band
+  (|norm - 1| <= 0.1, the course's own), and the overlap statistics of
+  `metrics.overlap_stats` (n_strong, msq_strong, var_strong, msq_all,
+  msq_represented); row_norms (3 decimals), a 20-point training-loss curve, and
+  wall_s, the model's share of its stack's wall time.
+A preset with save_weights also keeps every model's W and b (float16) in
+DIR/weights.npz, under the model's key.
+
+Files written before these statistics existed (data/sweep-course) are read
+with `load`, which derives phi_one and phi_band from the stored row norms and
+names the old `mean_square_overlap` msq_represented; statistics that need W
+(msq_strong, var_strong, msq_all) are absent from them.
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from . import metrics, runfiles
@@ -57,6 +68,7 @@ class Group:
     scale: float | None = None  # exponential decay length (in features)
     s: float = 0.0  # the paper's density raise (0: E = 1)
     part: str = "grid"  # which figure the group serves: grid, shapes, density, steps
+    rep: int = 0  # replica: the same models again with other seeds (0: the first)
 
     def frequencies(self, n: int) -> torch.Tensor:
         if self.distribution == "power":
@@ -72,8 +84,9 @@ class Group:
 
 def model_key(group: Group, gamma: float) -> str:
     """A model's identity in a sweep: everything that decides its training."""
-    return (f"{group.distribution}|alpha={group.alpha}|scale={group.scale}|s={group.s:g}"
-            f"|gamma={gamma:.6f}|m={group.m}|steps={group.steps}")
+    key = (f"{group.distribution}|alpha={group.alpha}|scale={group.scale}|s={group.s:g}"
+           f"|gamma={gamma:.6f}|m={group.m}|steps={group.steps}")
+    return key + (f"|rep={group.rep}" if group.rep else "")
 
 
 @dataclass(frozen=True)
@@ -88,12 +101,14 @@ class Preset:
     lr: float = 1e-2
     warmup_fraction: float = 0.1  # the paper: 2,000 of 20,000 steps
     seed: int = 0
+    eval_batch: int = EVAL_BATCH
+    save_weights: bool = False
 
     def settings(self) -> dict:
         """What every model of the preset shares. The grid's extent is not part of it, so a
         preset that grows keeps the models already trained and trains only the new ones."""
         return dict(preset=self.name, n=self.n, batch=self.batch, lr=self.lr,
-                    warmup_fraction=self.warmup_fraction, seed=self.seed, eval_batch=EVAL_BATCH)
+                    warmup_fraction=self.warmup_fraction, seed=self.seed, eval_batch=self.eval_batch)
 
     def model_steps(self, groups=None) -> int:
         return sum(len(g.gammas) * g.steps for g in (self.groups if groups is None else groups))
@@ -103,14 +118,44 @@ def _grid(widths, steps, gammas, alphas, part="grid", **kw) -> list[Group]:
     return [Group("power", m, steps, tuple(gammas), alpha=a, part=part, **kw) for a in alphas for m in widths]
 
 
+PAPER_STEPS = 20_000
+PAPER_EVAL_BATCH = 200_000  # the paper averages its last 100 training batches: about 2 x 10^5 samples
+PAPER_GAMMAS = tuple(round(g, 6) for g in torch.linspace(-1, 1, 10).tolist())
+
+
+def paper_alphas() -> list[float]:
+    """The paper's 17 alphas, 1 + a for a in linspace(-1, 0, 9) and linspace(0, 1, 9), in running order:
+    every other one first (0, 0.25, ..., 2: the half-grid that already draws every figure), led by
+    alpha = 1 and the steep 2 and 1.5; then the other eight."""
+    a = sorted(set(round(1 + v, 6) for v in torch.linspace(-1, 0, 9).tolist() + torch.linspace(0, 1, 9).tolist()))
+    lead = [1.0, 2.0, 1.5, 0.5, 0.0, 1.25, 1.75, 0.75, 0.25]
+    return lead + [v for v in a if v not in lead]
+
+
+#: `--shard K/17` of the paper preset is exactly one alpha (the K-th of `paper_alphas()`) at all widths
+PAPER_SHARDS = 17
+
+
 def _paper() -> Preset:
-    gammas = [round(g, 6) for g in torch.linspace(-1, 1, 10).tolist()]
-    a = sorted(set(round(v, 6) for v in torch.linspace(-1, 0, 9).tolist() + torch.linspace(0, 1, 9).tolist()))
-    groups = _grid(PAPER_WIDTHS, 20_000, gammas, [round(1 + v, 6) for v in a])
+    # width-major, alpha-minor: group i has alpha number i % 17, so shard K/17 is one alpha
+    groups = [Group("power", m, PAPER_STEPS, PAPER_GAMMAS, alpha=a) for m in PAPER_WIDTHS for a in paper_alphas()]
     return Preset("paper", "the paper's grid exactly: n=1000, batch 2048, 20,000 steps, 10 gammas in "
                   "[-1, 1], 17 alphas in [0, 2], widths 10..100 (1,020 models, 20.4 M model-steps; "
-                  "about 20 hours on 2 CPU cores, so for a GPU or a long run: it resumes)",
-                  n=1000, batch=2048, groups=tuple(groups))
+                  "about 20 hours on 2 CPU cores, so for a GPU or a long run: it resumes); losses on "
+                  "200,000 fresh samples; --shard K/17 is one alpha (scripts/paper_grid.sh runs them "
+                  "in order)", n=1000, batch=2048, groups=tuple(groups), eval_batch=PAPER_EVAL_BATCH)
+
+
+SETTLE_GAMMAS = (-1.0, -0.777778)  # the paper's two most negative gammas
+
+
+def _settle() -> Preset:
+    groups = [Group("power", m, PAPER_STEPS, SETTLE_GAMMAS, alpha=1.0, part="settle", rep=r)
+              for m in PAPER_WIDTHS for r in (0, 1)]
+    return Preset("settle", "the strong regime at the paper's exact settings, weights kept: alpha = 1, "
+                  "gamma in {-1, -0.78}, the six widths, two seeds, 20,000 steps, batch 2048, "
+                  "n=1000; W and b in DIR/weights.npz (24 models, about 40 minutes on 2 cores)",
+                  n=1000, batch=2048, groups=tuple(groups), eval_batch=PAPER_EVAL_BATCH, save_weights=True)
 
 
 COURSE_STEPS = 3000
@@ -150,11 +195,11 @@ def _quick() -> Preset:
                   "density (about a minute on 2 cores)", n=200, batch=512, groups=tuple(groups))
 
 
-PRESETS = {"quick": _quick, "course": _course, "paper": _paper}
+PRESETS = {"quick": _quick, "course": _course, "settle": _settle, "paper": _paper}
 
 
 def preset(name: str) -> Preset:
-    """The preset called `name` (quick, course or paper)."""
+    """The preset called `name` (quick, course, settle or paper)."""
     if name not in PRESETS:
         raise SweepError(f"--preset must be one of {', '.join(PRESETS)}, got {name!r}")
     return PRESETS[name]()
@@ -192,8 +237,60 @@ def _settings(pr: Preset, shard) -> dict:
 
 
 def load(path: str | Path) -> dict:
-    """Read a sweep.json (or the sweep.json inside a directory), refusing anything else."""
+    """Read a sweep.json (or the sweep.json inside a directory), refusing anything else.
+
+    A directory without its own sweep.json but with shard directories (DIR/shard-*/sweep.json, as
+    scripts/paper_grid.sh writes them) is read as their merge. Records of files older than the
+    paper's statistics are completed from their row norms (see the module's docstring).
+    """
+    path = Path(path)
+    shards = sorted(path.glob("shard-*/sweep.json")) if path.is_dir() and not (path / "sweep.json").exists() else []
+    if shards:
+        doc = _merged([_read(s) for s in shards], [str(s.parent) for s in shards])
+    else:
+        doc = _read(path)
+    for r in doc["records"]:
+        _complete(r)
+    return doc
+
+
+def _read(path) -> dict:
     return runfiles.read(path, "sweep.json", FORMAT, VERSION, SweepError, "a sweep", "python -m utils sweep")
+
+
+def _complete(r: dict) -> None:
+    """Give a record of an older file the statistics that its row norms determine (in place)."""
+    if "phi_band" not in r and "row_norms" in r:
+        v = torch.tensor(r["row_norms"])
+        r["phi_band"] = r["phi_one"]  # older files called the band statistic phi_one
+        r["phi_one"] = float((v > metrics.STRONG).float().mean())
+    if "msq_represented" not in r and "mean_square_overlap" in r:
+        r["msq_represented"] = r.pop("mean_square_overlap")
+
+
+def load_weights(path: str | Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The kept weights of a save_weights sweep: {model key: (W (n, m), b (n,))} as float32 arrays."""
+    path = Path(path)
+    path = path / "weights.npz" if path.is_dir() else path
+    if not path.exists():
+        raise SweepError(f"{path} does not exist; run `python -m utils sweep --preset settle` first")
+    with np.load(path) as z:
+        keys = sorted({k[:-2] for k in z.files})
+        return {k: (z[k + "|W"].astype(np.float32), z[k + "|b"].astype(np.float32)) for k in keys}
+
+
+def _save_weights(path: Path, result, keys: list[str]) -> None:
+    """Add the stack's W and b (float16) to the npz at `path`, replacing it in one rename."""
+    arrays = {}
+    if path.exists():
+        with np.load(path) as z:
+            arrays = {k: z[k] for k in z.files}
+    for k, key in enumerate(keys):
+        arrays[key + "|W"] = result.W[k].numpy().astype(np.float16)
+        arrays[key + "|b"] = result.b[k].numpy().astype(np.float16)
+    tmp = path.with_name(f".{path.name}.tmp.npz")
+    np.savez_compressed(tmp, **arrays)
+    tmp.replace(path)
 
 
 def _open_sweep(out: Path, settings: dict) -> dict:
@@ -221,11 +318,10 @@ def _records(group: Group, result, first: int, pr: Preset, p: torch.Tensor, wall
         k = first + j
         W, b = result.W[k], result.b[k]
         gen = torch.Generator().manual_seed(result.seeds[k] + 1)
-        per_sample = _eval_losses(W, b, p, gen)
+        per_sample = _eval_losses(W, b, p, gen, pr.eval_batch)
         losses = result.losses[k]
         tail = losses[-max(1, losses.numel() // 10):]
         curve = [float(c.mean()) for c in losses.chunk(20)]
-        msq = metrics.mean_square_overlap(W)
         recs.append(dict(
             key=model_key(group, gamma), part=group.part, distribution=group.distribution,
             alpha=group.alpha, scale=group.scale, s=group.s, E=round(float(p.sum()), 6), gamma=gamma,
@@ -233,16 +329,16 @@ def _records(group: Group, result, first: int, pr: Preset, p: torch.Tensor, wall
             final_loss=float(per_sample.mean()), final_loss_se=float(per_sample.std() / math.sqrt(per_sample.numel())),
             train_loss=float(tail.mean()), unrepresented_loss=metrics.unrepresented_loss(W, p),
             phi_half=float(metrics.phi_half(W)), phi_one=float(metrics.phi_one(W)),
-            mean_square_overlap=None if math.isnan(msq) else msq,
+            phi_band=float(metrics.phi_band(W)), **metrics.overlap_stats(W),
             row_norms=[round(v, 3) for v in metrics.row_norms(W).tolist()],
             loss_curve=curve, wall_s=round(wall, 3)))
     return recs
 
 
 @torch.no_grad()
-def _eval_losses(W, b, p, gen) -> torch.Tensor:
-    """Per-sample losses (mean over features) on EVAL_BATCH fresh samples, in chunks."""
-    out = [metrics.sample_losses(W, b, p, 5000, gen) for _ in range(EVAL_BATCH // 5000)]
+def _eval_losses(W, b, p, gen, count: int = EVAL_BATCH) -> torch.Tensor:
+    """Per-sample losses (mean over features) on `count` fresh samples, in chunks of 5,000."""
+    out = [metrics.sample_losses(W, b, p, 5000, gen) for _ in range(count // 5000)]
     return torch.cat(out)
 
 
@@ -307,6 +403,8 @@ def run(name: str, out: str | Path | None = None, device: str = "cpu", shard: st
             recs += _records(g, result, first, pr, p, wall)
             first += len(g.gammas)
         keep = {r["key"] for r in recs}
+        if pr.save_weights:
+            _save_weights(out / "weights.npz", result, [k for g in stack for k in g.keys()])
         doc["records"] = [r for r in doc["records"] if r["key"] not in keep] + recs
         groups_done += len(stack)
         run_info["wall_s"] = round(time.time() - t_run, 1)
@@ -321,27 +419,32 @@ def merge(out: str | Path, dirs: list[str | Path]) -> Path:
     """Combine the sweep.json of several shards of one preset into out/sweep.json."""
     if not dirs:
         raise SweepError("merge needs at least one shard directory")
-    docs = [load(d) for d in dirs]
+    merged = _merged([_read(d) for d in dirs], [str(d) for d in dirs])
+    out = Path(out)
+    doc = _open_sweep(out, merged["settings"])
+    doc["records"] = merged["records"]
+    doc["runs"] = merged["runs"] + [dict(runfiles.provenance(), merged=[str(d) for d in dirs])]
+    path = out / "sweep.json"
+    runfiles.write_atomic(path, doc)
+    return path
+
+
+def _merged(docs: list[dict], names: list[str]) -> dict:
+    """One document holding the records of several shards of one preset (refusing mixed settings)."""
     base = {k: v for k, v in docs[0]["settings"].items() if k != "shard"}
-    for d, doc in zip(dirs, docs):
+    records, runs = {}, []
+    for name, doc in zip(names, docs):
         other = {k: v for k, v in doc["settings"].items() if k != "shard"}
         if other != base:
-            raise SweepError(f"{d} is a sweep with other settings than {dirs[0]} "
+            raise SweepError(f"{name} is a sweep with other settings than {names[0]} "
                              f"({other.get('preset')} vs {base.get('preset')}); refusing to merge")
-    records, runs = {}, []
-    for d, doc in zip(dirs, docs):
         for r in doc["records"]:
             if r["key"] in records and records[r["key"]]["final_loss"] != r["final_loss"]:
                 raise SweepError(f"model {r['key']} appears in two shards with different results")
             records[r["key"]] = r
-        runs += [dict(run, shard=doc["settings"].get("shard"), merged_from=str(d)) for run in doc["runs"]]
-    out = Path(out)
-    doc = _open_sweep(out, dict(base, shard=None))
-    doc["records"] = list(records.values())
-    doc["runs"] = runs + [dict(runfiles.provenance(), merged=[str(d) for d in dirs])]
-    path = out / "sweep.json"
-    runfiles.write_atomic(path, doc)
-    return path
+        runs += [dict(run, shard=doc["settings"].get("shard"), merged_from=name) for run in doc["runs"]]
+    return dict(format=FORMAT, version=VERSION, settings=dict(base, shard=None), runs=runs,
+                records=list(records.values()))
 
 
 def missing(doc: dict) -> list[str]:
@@ -360,5 +463,5 @@ def summary(doc: dict) -> str:
             f"{wall / 60:.1f} min of training")
 
 
-__all__ = ["Group", "Preset", "PRESETS", "SweepError", "load", "merge", "missing", "preset", "run",
+__all__ = ["Group", "Preset", "PRESETS", "SweepError", "load", "load_weights", "merge", "missing", "preset", "run",
            "seed_of", "shard_groups", "summary"]
