@@ -14,15 +14,16 @@ SWEEP = DATA / "sweep-course"
 
 # --------------------------------------------------------------------------- metrics
 
-def test_the_share_above_one_is_phi_half_with_threshold_one():
-    """phi_>1 of chapter 5 is the represented share with the threshold moved from 1/2 to 1."""
+def test_phi_one_is_phi_half_with_threshold_one():
+    """The paper's phi_1 (norm > 1) is the represented share with the threshold moved from 1/2 to 1."""
     W = torch.tensor([[0.5, 0.0], [1.2, 0.0], [0.0, 2.0], [0.9, 0.0]])
     assert metrics.phi_half(W, threshold=1.0).item() == pytest.approx(0.5)
     assert metrics.phi_half(W, threshold=0.6).item() == pytest.approx(0.75)
     assert metrics.phi_half(torch.stack([W, 2 * W]), threshold=1.0).tolist() == pytest.approx([0.5, 0.75])
     with pytest.raises(ValueError, match="threshold"):
         metrics.phi_half(W, -1)
-    assert results.norm_summary([0.5, 1.2, 2.0, 0.9])["above_one"] == pytest.approx(0.5)
+    assert metrics.phi_one(W).item() == metrics.phi_half(W, threshold=1.0).item()
+    assert results.norm_summary([0.5, 1.2, 2.0, 0.9])["phi_one"] == pytest.approx(0.5)
 
 
 def test_norm_modes_finds_one_or_two_peaks():
@@ -124,11 +125,11 @@ def test_figures_have_the_expected_axes():
 
 def shares_ok(W):
     v = W.norm(dim=1)
-    return (v > 0.5).float().mean().item(), ((v - 1).abs() <= 0.1).float().mean().item()
+    return (v > 0.5).float().mean().item(), (v > 1).float().mean().item()
 
 
 def overlap_ok(W):
-    V = W[W.norm(dim=1) > 0.5]
+    V = W[W.norm(dim=1) > 1]
     U = V / V.norm(dim=1, keepdim=True)
     C = U @ U.T
     k = len(U)
@@ -152,7 +153,7 @@ def exponent_ok(widths, losses):
 
 @pytest.mark.parametrize("check, fn", [
     (checks.check_norm_shares, shares_ok),
-    (checks.check_represented_overlap, overlap_ok),
+    (checks.check_strong_overlap, overlap_ok),
     (checks.check_single_feature, single_ok),
     (checks.check_false_activation, worst_ok),
     (checks.check_loss_exponent, exponent_ok),
@@ -188,16 +189,18 @@ WRONG = [
     (checks.check_norm_shares, lambda W: tuple(v * W.shape[0] for v in shares_ok(W)), "counts"),
     (checks.check_norm_shares, lambda W: shares_ok(W.T), "column"),
     (checks.check_norm_shares, lambda W: ((W ** 2).sum(1) > 0.5).float().mean().item(), "two numbers"),
-    (checks.check_norm_shares, lambda W: (shares_ok(W)[0], ((W.norm(dim=1) ** 2 - 1).abs() <= 0.1).float().mean()),
+    (checks.check_norm_shares, lambda W: (((W ** 2).sum(1) > 0.5).float().mean(), shares_ok(W)[1]),
      "squared norms"),
-    (checks.check_norm_shares, lambda W: (shares_ok(W)[0], (W.norm(dim=1) > 1).float().mean()), "above 1"),
-    (checks.check_represented_overlap, lambda W: geometry.mean_square_overlap(W), "represented"),
-    (checks.check_represented_overlap,
+    (checks.check_norm_shares, lambda W: (shares_ok(W)[0], ((W.norm(dim=1) - 1).abs() <= 0.1).float().mean()),
+     "Eq. 15"),
+    (checks.check_strong_overlap, lambda W: geometry.mean_square_overlap(W), "Fig. 17"),
+    (checks.check_strong_overlap, lambda W: geometry.mean_square_overlap(W[W.norm(dim=1) > 0.5]), "above 1/2"),
+    (checks.check_strong_overlap,
      lambda W: (lambda V: ((V @ V.T) ** 2).sum().sub((V.norm(dim=1) ** 4).sum()).item() / (len(V) * (len(V) - 1)))(
-         W[W.norm(dim=1) > 0.5]), "normalised"),
-    (checks.check_represented_overlap,
+         W[W.norm(dim=1) > 1]), "normalised"),
+    (checks.check_strong_overlap,
      lambda W: (lambda U: ((U @ U.T) ** 2).mean().item())(
-         (lambda V: V / V.norm(dim=1, keepdim=True))(W[W.norm(dim=1) > 0.5])), "i = j"),
+         (lambda V: V / V.norm(dim=1, keepdim=True))(W[W.norm(dim=1) > 1])), "i = j"),
     (checks.check_single_feature, lambda W, b, j, u: u * W @ W[j] + b, "ReLU"),
     (checks.check_single_feature, lambda W, b, j, u: torch.relu(u * W @ W[j]), "bias"),
     (checks.check_single_feature, lambda W, b, j, u: torch.relu(W @ W[j] + b), "u ="),
@@ -217,7 +220,7 @@ def test_wrong_answers_get_a_helpful_message(check, fn, message):
         check(fn)
 
 
-@pytest.mark.parametrize("check", [checks.check_norm_shares, checks.check_represented_overlap,
+@pytest.mark.parametrize("check", [checks.check_norm_shares, checks.check_strong_overlap,
                                    checks.check_single_feature, checks.check_false_activation,
                                    checks.check_loss_exponent])
 def test_unsolved_exercise_says_not_implemented(check):

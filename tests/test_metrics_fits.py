@@ -14,7 +14,8 @@ def test_row_norms_and_represented_fractions():
     W[0, 0], W[1, 1], W[2, 2], W[3, 0] = 1.0, 0.95, 0.4, 1.3
     assert torch.allclose(metrics.row_norms(W), torch.tensor([1.0, 0.95, 0.4, 1.3]))
     assert metrics.phi_half(W).item() == pytest.approx(0.75)
-    assert metrics.phi_one(W).item() == pytest.approx(0.5)
+    assert metrics.phi_one(W).item() == pytest.approx(0.25)  # norm > 1 (Eq. 15): 1.3 only, not 1.0
+    assert metrics.phi_band(W).item() == pytest.approx(0.5)  # within 0.1 of 1: 1.0 and 0.95
     assert torch.allclose(metrics.phi_half(torch.stack([W, W * 0])), torch.tensor([0.75, 0.0]))
 
 
@@ -45,7 +46,7 @@ def test_unrepresented_loss_counts_only_small_rows():
 @pytest.mark.parametrize("call, name", [
     (lambda: metrics.row_norms(torch.zeros(3)), "W"),
     (lambda: metrics.phi_half(torch.full((3, 2), float("nan"))), "W"),
-    (lambda: metrics.phi_one(torch.zeros(3, 2), tol=0), "tol"),
+    (lambda: metrics.phi_band(torch.zeros(3, 2), tol=0), "tol"),
     (lambda: metrics.overlaps(torch.zeros(2, 3, 2)), "W"),
     (lambda: metrics.unrepresented_loss(torch.zeros(3, 2), torch.zeros(4)), "p"),
 ])

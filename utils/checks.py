@@ -919,9 +919,10 @@ def _strong_like(seed: int, n: int = 240, m: int = 12, short: float = 0.3) -> tu
     W = W / W.norm(dim=1, keepdim=True)
     norms = 0.55 + 0.85 * torch.rand(n, 1, generator=g)  # 0.55 .. 1.4
     norms[:k] = 0.2 + 0.25 * torch.rand(k, 1, generator=g)  # 0.2 .. 0.45
-    # keep clear of the edges of the 1 +- 0.1 band and of 1/2, where float rounding could flip a row
-    norms = torch.where((norms - 0.9).abs() < 0.005, norms + 0.01, norms)
-    norms = torch.where((norms - 1.1).abs() < 0.005, norms + 0.01, norms)
+    # keep clear of 1, of the edges of the band 1 +- 0.1 (a typical wrong answer) and of 1/2,
+    # where float rounding could flip a row
+    for edge in (0.9, 1.0, 1.1):
+        norms = torch.where((norms - edge).abs() < 0.005, norms + 0.01, norms)
     perm = torch.randperm(n, generator=g)
     b = -0.2 - 0.6 * torch.rand(n, generator=g)
     return (W * norms)[perm], b
@@ -934,7 +935,8 @@ def _pair(out, what: str) -> tuple[float, float]:
 
 
 def check_norm_shares(fn: Callable, seed: int | None = None) -> None:
-    """Exercise: norm_shares(W) -> (phi_1/2, phi_1): shares of rows with norm > 1/2 and within 0.1 of 1."""
+    """Exercise: norm_shares(W) -> (phi_1/2, phi_1): shares of rows with norm > 1/2 and with norm > 1
+    (the paper's represented and strongly represented features, arXiv 2505.10465 v4, Eq. 15)."""
     seed = variant_seed(seed)
     for s in (seed, seed + 1):
         W, _ = _strong_like(s)
@@ -950,37 +952,40 @@ def check_norm_shares(fn: Callable, seed: int | None = None) -> None:
         if math.isclose(got[0], (cols > 0.5).float().mean().item(), abs_tol=1e-6):
             raise AssertionError("you measured column norms; each feature is a row of W: W.norm(dim=1).")
         sq = norms ** 2
-        if math.isclose(got[0], (sq > 0.5).float().mean().item(), abs_tol=1e-6) or \
-                math.isclose(got[1], ((sq - 1).abs() <= 0.1).float().mean().item(), abs_tol=1e-6):
+        if math.isclose(got[0], (sq > 0.5).float().mean().item(), abs_tol=1e-6):
             raise AssertionError("you used squared norms (W ** 2).sum(1): take the square root, W.norm(dim=1).")
         if not math.isclose(got[0], want[0], abs_tol=1e-6):
             raise AssertionError(f"phi_1/2 should be {want[0]:.3f} (rows with norm above 1/2), got {got[0]:.3f}.")
-        if math.isclose(got[1], (norms > 0.9).float().mean().item(), abs_tol=1e-6):
-            raise AssertionError("phi_1 counts rows with norm between 0.9 and 1.1: you left out the upper edge, "
-                                 "use |norm - 1| <= 0.1.")
-        if math.isclose(got[1], (norms > 1).float().mean().item(), abs_tol=1e-6):
-            raise AssertionError("you counted rows with norm above 1; phi_1 counts rows within 0.1 of 1, "
-                                 "on either side: |norm - 1| <= 0.1.")
-        raise AssertionError(f"phi_1 should be {want[1]:.3f} (rows with |norm - 1| <= 0.1), got {got[1]:.3f}.")
+        if math.isclose(got[1], ((norms - 1).abs() <= 0.1).float().mean().item(), abs_tol=1e-6):
+            raise AssertionError("you counted a band around 1; the paper's phi_1 (Eq. 15) counts every row "
+                                 "with norm above 1: (norms > 1).")
+        if math.isclose(got[1], (norms >= 0.5).float().mean().item() - (norms > 1).float().mean().item(),
+                        abs_tol=1e-6):
+            raise AssertionError("you counted rows between 1/2 and 1; phi_1 counts the rows above 1.")
+        raise AssertionError(f"phi_1 should be {want[1]:.3f} (rows with norm above 1), got {got[1]:.3f}.")
     _passed(f"norm_shares gives phi_1/2 = {want[0]:.3f} and phi_1 = {want[1]:.3f} on two test matrices.")
 
 
-def check_represented_overlap(fn: Callable, seed: int | None = None) -> None:
-    """Exercise: represented_overlap(W) -> mean over pairs i != j of represented rows of cos^2(W_i, W_j)."""
+def check_strong_overlap(fn: Callable, seed: int | None = None) -> None:
+    """Exercise: strong_overlap(W) -> mean over pairs i != j of strongly represented rows (norm > 1)
+    of cos^2(W_i, W_j): the statistic of the paper's Fig. 5d (arXiv 2505.10465 v4)."""
     seed = variant_seed(seed)
     from . import geometry
 
     W, _ = _strong_like(seed)
-    want = metrics.mean_square_overlap(W)
-    got = _number(_call(fn, W.clone(), what="represented_overlap"), "represented_overlap")
+    want = metrics.overlap_stats(W)["msq_strong"]
+    got = _number(_call(fn, W.clone(), what="strong_overlap"), "strong_overlap")
     if math.isclose(got, want, rel_tol=1e-4):
         m = W.shape[1]
-        _passed(f"represented_overlap = {got:.4f} matches; m times it is {m * got:.2f} (random rows: 1).")
+        _passed(f"strong_overlap = {got:.4f} matches; m times it is {m * got:.2f} (random rows: 1).")
         return
     if math.isclose(got, geometry.mean_square_overlap(W), rel_tol=1e-4):
-        raise AssertionError("you averaged over all rows: keep only the represented ones, norm above 1/2, "
-                             "before computing the overlaps.")
-    keep = W[W.norm(dim=1) > 0.5]
+        raise AssertionError("you averaged over all rows (the paper's Fig. 17 statistic): keep only the "
+                             "strongly represented ones, norm above 1, before computing the overlaps.")
+    if math.isclose(got, metrics.mean_square_overlap(W, 0.5), rel_tol=1e-4):
+        raise AssertionError("you kept the rows with norm above 1/2; the strongly represented set of the "
+                             "paper's Fig. 5d is the rows with norm above 1.")
+    keep = W[W.norm(dim=1) > 1]
     k = len(keep)
     C = geometry.normalise_rows(keep) @ geometry.normalise_rows(keep).T
     raw = (keep @ keep.T).double()
@@ -992,7 +997,7 @@ def check_represented_overlap(fn: Callable, seed: int | None = None) -> None:
     if math.isclose(got, C[off].abs().mean().item(), rel_tol=1e-4) or \
             math.isclose(got, C[off].mean().item(), rel_tol=1e-4, abs_tol=1e-7):
         raise AssertionError("square the cosines before averaging (the MEAN SQUARE overlap).")
-    raise AssertionError(f"expected {want:.5f}, got {got:.5f}: keep rows with norm > 1/2, normalise them, "
+    raise AssertionError(f"expected {want:.5f}, got {got:.5f}: keep rows with norm > 1, normalise them, "
                          "square the cosines of all pairs i != j and average.")
 
 

@@ -120,6 +120,28 @@ def overlap_stats(W) -> dict:
     return out
 
 
+def group_overlaps(W) -> dict:
+    """Mean squared cosine within and between the strongly represented rows (norm > 1) and the others.
+
+    strong: pairs inside the norm > 1 set (msq_strong); weak: pairs inside the norm <= 1 set; cross:
+    one row from each (the strong-weak cross term). msq_all is their mix, weighted by the number of
+    pairs of each kind. A value is None where its set has too few rows.
+    """
+    W = _weights(W)
+    if W.dim() != 2:
+        raise ValueError(f"W must be one model's (n, m) matrix, got {tuple(W.shape)}")
+    norms = row_norms(W)
+    U = geometry.normalise_rows(W).double()
+    strong, weak = U[norms > STRONG], U[norms <= STRONG]
+
+    def inside(V):
+        k = len(V)
+        return float(((V @ V.T).pow(2).sum() - k) / (k * (k - 1))) if k >= 2 else None
+
+    cross = float((strong @ weak.T).pow(2).mean()) if len(strong) and len(weak) else None
+    return dict(strong=inside(strong), weak=inside(weak), cross=cross)
+
+
 def unrepresented_loss(W, p, threshold: float = REPRESENTED) -> float:
     """Weak-regime prediction of the loss: (1/n) sum over rows with norm <= threshold of p_i E[u^2].
 

@@ -534,11 +534,11 @@ def norm_histograms(norms: Mapping[str, object], bins: int = 60) -> plt.Figure:
 
 # ---- chapter 5: strong superposition
 
-def norm_distributions(panels: Mapping[str, Mapping[str, object]], width: float = 0.05,
-                       band: float = 0.1) -> plt.Figure:
+def norm_distributions(panels: Mapping[str, Mapping[str, object]], width: float = 0.05) -> plt.Figure:
     """How row norms are distributed: one panel per group of models, one density outline per model.
 
-    Dashed: the threshold 1/2 of phi_1/2; dotted: norm 1; shaded: the band 1 +- `band` counted by phi_1.
+    Dashed: the threshold 1/2 of phi_1/2; dotted: the threshold 1 of phi_1 (the paper's strongly
+    represented rows lie to its right).
     """
     top = max(float(_numpy(v).max()) for series in panels.values() for v in series.values())
     edges = np.arange(0.0, max(1.6, top + width) + width / 2, width)
@@ -546,7 +546,6 @@ def norm_distributions(panels: Mapping[str, Mapping[str, object]], width: float 
     for ax, (title, series) in zip(axes, panels.items()):
         for (label, v), color in zip(series.items(), PALETTE):
             _density_line(ax, v, edges, color=color, lw=1.5, label=label)
-        ax.axvspan(1 - band, 1 + band, color="grey", alpha=0.15, lw=0)
         ax.axvline(0.5, color="grey", ls="--", lw=1)
         ax.axvline(1.0, color="grey", ls=":", lw=1)
         ax.set_xlim(0, edges[-1])
@@ -635,6 +634,42 @@ def overlap_vs_width(series: Mapping[str, tuple[Sequence[float], Sequence[float]
     return fig
 
 
+def settle_statistics(widths: Sequence[int], overlaps: Mapping[str, Sequence[float]],
+                      phi_one: Mapping[str, Sequence[float]], bound: Sequence[float],
+                      var_ratio: Mapping[str, Sequence[float]], welch: Sequence[float] | None = None) -> plt.Figure:
+    """The paper's strong-regime statistics against width, in three panels: m times the mean square
+    cosine of each set of rows (1 = random unit vectors; dotted: Welch's bound for the strong set),
+    phi_1 beside the bound min(1, m^2 / 2n) (the paper's Fig. 16), and the variance of the strong set's
+    squared cosines over that of random vectors (its Fig. 5c)."""
+    fig, (a1, a2, a3) = _figure(ncols=3, width=3.9, height=3.4)
+    for (label, y), color in zip(overlaps.items(), PALETTE):
+        a1.plot(widths, y, "o-", color=color, lw=1.5, ms=4, label=label)
+    a1.axhline(1.0, color="grey", ls="--", lw=1, label="random unit vectors")
+    if welch is not None:
+        a1.plot(widths, welch, ":", color="grey", lw=1.5, label="Welch bound, strong set")
+    a1.set_yscale("log")
+    a1.set_ylabel("m × mean square cosine")
+    a1.set_title("Overlaps by set of rows")
+    for (label, y), color in zip(phi_one.items(), PALETTE):
+        a2.plot(widths, y, "o-", color=color, lw=1.5, ms=4, label=label)
+    a2.plot(widths, bound, "s--", color="grey", lw=1, ms=3, label="min(1, m²/2n)")
+    a2.set_ylim(0, 1.05)
+    a2.set_ylabel("share of the n rows")
+    a2.set_title("$\\phi_1$: rows with norm > 1")
+    for (label, y), color in zip(var_ratio.items(), PALETTE):
+        a3.plot(widths, y, "o-", color=color, lw=1.5, ms=4, label=label)
+    a3.axhline(1.0, color="grey", ls="--", lw=1, label="random unit vectors")
+    a3.set_ylim(0, 1.3)
+    a3.set_ylabel("variance of cos², strong set / random")
+    a3.set_title("Spread of the strong overlaps")
+    for ax in (a1, a2, a3):
+        ax.set_xscale("log")
+        _ticks_at(ax, widths)
+        ax.set_xlabel("width m")
+        ax.legend(fontsize=7)
+    return fig
+
+
 def strong_frame(W, gammas: Sequence[float], losses: Sequence[float], gamma: float,
                  features: int = 40) -> plt.Figure:
     """One explorer frame: the model's row-norm distribution, its W W^T, and every model's test loss
@@ -644,12 +679,12 @@ def strong_frame(W, gammas: Sequence[float], losses: Sequence[float], gamma: flo
     fig, (a1, a2, a3) = _figure(ncols=3, width=3.6, height=3.3)
     edges = np.arange(0.0, max(1.6, float(norms.max()) + 0.05) + 0.025, 0.05)
     _density_line(a1, norms, edges, color=PALETTE[0], lw=1.5)
-    a1.axvspan(0.9, 1.1, color="grey", alpha=0.15, lw=0)
     a1.axvline(0.5, color="grey", ls="--", lw=1)
+    a1.axvline(1.0, color="grey", ls=":", lw=1)
     a1.set_xlim(0, edges[-1])
     a1.set_xlabel("row norm $\\|W_i\\|$")
     a1.set_ylabel("density of rows")
-    a1.set_title(f"{int((norms > 0.5).sum())} of {norms.size} rows above 1/2")
+    a1.set_title(f"{int((norms > 0.5).sum())} above 1/2, {int((norms > 1).sum())} above 1 (of {norms.size})")
     im = _gram_image(a2, W[:features])
     a2.set_title(f"$W W^T$, first {min(features, len(W))} features")
     _overlap_colorbar(fig, im, a2)

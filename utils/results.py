@@ -20,6 +20,8 @@ from .sweep import load
 
 #: what identifies a curve (everything but m)
 CURVE = ("part", "distribution", "alpha", "scale", "s", "gamma", "steps")
+#: the settling experiment (python -m utils sweep --preset settle): paper-length models, weights kept
+SETTLE = DATA / "sweep-settle"
 
 
 def records(source, **where) -> list[dict]:
@@ -108,7 +110,7 @@ def science_checks(source) -> list[tuple[str, bool, str]]:
             out.append((f"strong ({tag}): alpha_m in [0.8, 1.3]", 0.8 <= r["alpha_m"] <= 1.3,
                         f"alpha_m = {r['alpha_m']:.2f}"))
         s = r["overlap_slope"]
-        out.append((f"strong ({tag}): mean square overlap ~ m^slope, slope in [-1.3, -0.7]",
+        out.append((f"strong ({tag}): all-row mean square overlap (Fig. 17) ~ m^slope, slope in [-1.3, -0.7]",
                     s is not None and -1.3 <= s <= -0.7, f"slope = {s if s is None else round(s, 2)}"))
     for r in grid:
         if r["alpha"] >= 1 and r["gamma"] in (-1.0, 1.0):
@@ -123,6 +125,48 @@ def science_checks(source) -> list[tuple[str, bool, str]]:
             ok = bool(ratios) and all(0.75 <= v <= 1.3 for v in ratios)
             out.append((f"weak (gamma={r['gamma']:g}, alpha={r['alpha']:g}): loss / unrepresented loss in "
                         f"[0.75, 1.3]", ok, "ratios " + ", ".join(f"{v:.2f}" for v in ratios)))
+    return out
+
+
+def settle_checks(path: str | Path = SETTLE) -> list[tuple[str, bool, str]]:
+    """The course's claims about the settling experiment (chapter 5), each as (claim, passed, measured).
+
+    The tolerances sit around what was measured at the paper's settings (n = 1000, alpha = 1, 20,000
+    steps, two seeds): tight enough that the overlap taken over the wrong rows, or over-short
+    training, fails them.
+    """
+    from .fits import fit_power_law
+
+    rows = settle_summary(path)
+    out = []
+    for gamma in sorted({r["gamma"] for r in rows}):
+        curve = [r for r in rows if r["gamma"] == gamma]
+        ms = [r["m"] for r in curve]
+        tag = f"settle gamma={gamma:.2f}"
+
+        def mean(r, k):
+            return sum(r[k]) / len(r[k])
+
+        ratio = [mean(r, "m_msq_strong") / r["m_welch_strong"] for r in curve]
+        out.append((f"{tag}: strong-set overlap (Fig. 5d) / Welch bound of that set in [1.0, 1.1] at every m",
+                    all(1.0 <= v <= 1.1 for v in ratio), "ratios " + ", ".join(f"{v:.3f}" for v in ratio)))
+        slope = fit_power_law(ms, [mean(r, "m_msq_strong") / r["m"] for r in curve]).slope
+        out.append((f"{tag}: strong-set overlap ~ m^slope, slope in [-1.1, -0.9]", -1.1 <= slope <= -0.9,
+                    f"slope = {slope:.3f}"))
+        var = [mean(r, "var_ratio") for r in curve]
+        out.append((f"{tag}: variance of strong cos^2 / random's in [0.5, 1.0) at every m (Fig. 5c)",
+                    all(0.5 <= v < 1.0 for v in var), "ratios " + ", ".join(f"{v:.2f}" for v in var)))
+        cross = [mean(r, "m_msq_cross") for r in curve]
+        out.append((f"{tag}: m x strong-weak cross overlap in [0.75, 1.3] at every m",
+                    all(0.75 <= v <= 1.3 for v in cross), ", ".join(f"{v:.2f}" for v in cross)))
+        phi = [mean(r, "phi_one") for r in curve]
+        out.append((f"{tag}: phi_1 > 2 m / n at every m and rising with m (Fig. 16)",
+                    all(p > 2 * r["m"] / r["n"] for p, r in zip(phi, curve)) and phi == sorted(phi),
+                    ", ".join(f"{p:.2f}" for p in phi)))
+        loss = [mean(r, "final_loss") for r in curve]
+        every, third = -fit_power_law(ms, loss).slope, -fit_power_law(ms[2:], loss[2:]).slope
+        out.append((f"{tag}: alpha_m (seed-mean loss) in [1.0, 1.25] over all widths, [1.15, 1.5] from the third",
+                    1.0 <= every <= 1.25 and 1.15 <= third <= 1.5, f"{every:.2f}, {third:.2f}"))
     return out
 
 
@@ -317,7 +361,7 @@ def along_width(source, field: str, **where) -> tuple[list[int], list]:
 
 
 def norm_summary(norms) -> dict:
-    """The row-norm numbers of chapter 5 for one model: phi_1/2, phi_1, the share above 1, and the modes."""
+    """The row-norm numbers of chapter 5 for one model: phi_1/2, phi_1 (norm > 1) and the modes."""
     import torch
 
     from . import metrics
@@ -325,7 +369,43 @@ def norm_summary(norms) -> dict:
     v = torch.as_tensor(norms, dtype=torch.float32).flatten()
     W = v.unsqueeze(1)  # one column: a matrix whose rows have exactly these norms
     return dict(phi_half=float(metrics.phi_half(W)), phi_one=float(metrics.phi_one(W)),
-                above_one=float(metrics.phi_half(W, threshold=1.0)), modes=metrics.norm_modes(v))
+                modes=metrics.norm_modes(v))
+
+
+def settle_summary(path: str | Path = SETTLE) -> list[dict]:
+    """Per (gamma, m) of the settling experiment, each statistic as the list of its seeds' values.
+
+    From the records: phi_half, phi_one, n_strong, final_loss and m times msq_strong, msq_all and
+    msq_represented; var_ratio = var_strong / the variance for random unit vectors (the paper's
+    Fig. 5c). From the kept weights (metrics.group_overlaps): m times the strong-weak cross term
+    and m times the mean inside the weaker rows (norm <= 1).
+    Also, once per row: the paper's bound min(1, m^2 / 2n) beside phi_one (its Fig. 16) and m times
+    Welch's bound for a set of n_strong vectors (seed mean) in m dimensions.
+    """
+    from . import geometry, metrics
+    from .sweep import load_weights
+
+    path = Path(path)
+    doc, weights = load(path), load_weights(path)
+    rows: dict[tuple, dict] = {}
+    for r in sorted(doc["records"], key=lambda r: (r["gamma"], r["m"], r["seed"])):
+        m, n = r["m"], r["n"]
+        row = rows.setdefault((r["gamma"], m), dict(gamma=r["gamma"], m=m, n=n, steps=r["steps"],
+                                                    bound=min(1.0, m * m / (2 * n)), seeds=[]))
+        W, _ = weights[r["key"]]
+        values = dict(phi_half=r["phi_half"], phi_one=r["phi_one"], n_strong=r["n_strong"],
+                      final_loss=r["final_loss"], m_msq_strong=m * r["msq_strong"],
+                      m_msq_all=m * r["msq_all"], m_msq_represented=m * r["msq_represented"],
+                      var_ratio=r["var_strong"] / geometry.random_square_cosine_variance(m),
+                      **{f"m_msq_{k}": None if v is None else m * v
+                         for k, v in metrics.group_overlaps(W).items() if k != "strong"})
+        row["seeds"].append(r["seed"])
+        for k, v in values.items():
+            row.setdefault(k, []).append(v)
+    for row in rows.values():
+        k = round(sum(row["n_strong"]) / len(row["n_strong"]))
+        row["m_welch_strong"] = row["m"] * geometry.welch_bound(k, row["m"]) if k >= 2 else None
+    return list(rows.values())
 
 
 #: The overlap probe (scripts/overlap_vs_training.py): one strong model per (width, steps) at the
