@@ -87,7 +87,20 @@ def test_paper_comparison_rows(doc):
     assert len(rows) >= 10 and list(rows[0]) == ["quantity", "paper", "course", "difference"]
     assert "<table>" in rows._repr_html_() and "fig. 4a" in repr(rows)
     strong = rows[0]["course"]
-    assert strong.startswith("0.88, 0.93, 0.65")  # the shapes at gamma = -1 in the course sweep
+    # the shapes at gamma = -1 in the course sweep: exponential over all widths, power law and linear from
+    # the third width on (the paper's App. D.1), then all three over all widths
+    assert strong.startswith("0.88, 1.06, 0.83 (3,000 steps); over all widths 0.88, 0.93, 0.65")
+    assert rows[0]["difference"] == "-0.13, +0.06, -0.06"  # against the paper's 1.01, 1.0, 0.89
+
+
+def test_fit_curve_fits_from_the_third_width_and_flags_the_zero_loss():
+    curve = [dict(part="grid", distribution="power", alpha=1.0, scale=None, s=0.0, gamma=-1.0, steps=10, E=1.0,
+                  n=100, m=m, final_loss=L, msq_represented=None, unrepresented_loss=0.0, phi_half=1.0)
+             for m, L in zip((10, 15, 25, 39, 63, 100), (0.02, 0.013, 4e-3, 2.6e-3, 1.6e-3, 1e-3))]
+    row = results.fit_curve(curve)
+    assert row["alpha_m_third"] == pytest.approx(1.0, abs=0.01)  # 4e-3 * (25 / m) from m = 25 on
+    assert row["alpha_m"] > 1.2  # the first two points pull the all-width fit
+    assert row["at_zero"] == [True, False, False, False, False, False]  # L_zero = 4/3 / 100 = 0.0133
 
 
 def test_paper_comparison_diff_signs():

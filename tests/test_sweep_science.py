@@ -227,3 +227,42 @@ def test_settle_and_the_paper_grid_agree_where_they_overlap(settle):
         assert a["final_loss"] == pytest.approx(b["final_loss"], rel=1e-3)
         assert a["msq_strong"] == pytest.approx(b["msq_strong"], rel=1e-3)
         assert a["phi_one"] == pytest.approx(b["phi_one"], abs=0.003)
+
+
+# ---- the paper grid (data/sweep-paper: bash scripts/paper_grid.sh, one shard per alpha)
+
+@pytest.fixture(scope="module")
+def paper():
+    if not list((DATA / "sweep-paper").glob("shard-*/sweep.json")):
+        pytest.skip("no shard of the paper grid is committed")
+    return sweep.load(DATA / "sweep-paper")
+
+
+def test_paper_grid_passes_every_check(paper):
+    checks = results.paper_checks(paper)
+    assert len(checks) >= 15, "the first shard (alpha = 1) alone gives 15 checks"
+    failed = [f"{claim}: {detail}" for claim, ok, detail in checks if not ok]
+    assert not failed, "\n".join(failed)
+
+
+def test_paper_checks_fail_on_wrong_inputs(paper):
+    """Flipped gamma signs break most claims; the overlap over all rows breaks every Fig. 5d claim."""
+    flipped = copy.deepcopy(paper)
+    for r in flipped["records"]:
+        r["gamma"] = -r["gamma"]
+    checks = results.paper_checks(flipped)
+    assert sum(not ok for _, ok, _ in checks) >= len(checks) // 2
+    all_rows = copy.deepcopy(paper)
+    for r in all_rows["records"]:
+        r["msq_strong"] = r["msq_all"]
+    strong = [ok for claim, ok, _ in results.paper_checks(all_rows) if "strong-set overlap" in claim]
+    assert strong and not any(strong)
+
+
+def test_paper_grid_provenance(paper):
+    for run in paper["runs"]:
+        assert "--preset paper" in run["command"] and run["commit"]
+    recs = paper["records"]
+    assert {r["steps"] for r in recs} == {20_000} and {r["batch"] for r in recs} == {2048}
+    assert paper["settings"]["eval_batch"] >= 200_000
+    assert all(r["msq_strong"] is None or 0 < r["msq_strong"] < 1 for r in recs)
