@@ -76,3 +76,15 @@ def test_power_law_fit_recovers_exponent_prefactor_and_r2():
 def test_fit_bad_input(x, y, name):
     with pytest.raises(ValueError, match=rf"\b{name}\b"):
         fits.fit_power_law(x, y)
+
+
+def test_power_law_fit_reports_the_standard_error_of_its_slope():
+    x = np.array([10, 15, 25, 39, 63, 100], float)
+    y = 0.5 * x ** -1.0 * np.exp(np.array([0.05, -0.03, 0.02, -0.06, 0.04, -0.01]))
+    fit = fits.fit_power_law(x, y)
+    _, cov = np.polyfit(np.log(x), np.log(y), 1, cov="unscaled")
+    resid = np.log(y) - np.polyval(np.polyfit(np.log(x), np.log(y), 1), np.log(x))
+    assert fit.slope_se == pytest.approx(np.sqrt(cov[0, 0] * np.sum(resid ** 2) / (len(x) - 2)))
+    assert 0 < fit.slope_se < 0.1
+    assert math.isnan(fits.fit_power_law([1, 2], [1, 0.5]).slope_se)  # two points: no scatter to measure
+    assert fits.fit_power_law(x, 3 * x ** -1.0).slope_se == pytest.approx(0, abs=1e-12)

@@ -14,6 +14,9 @@ class PowerLawFit:
     slope: float
     prefactor: float
     r2: float
+    #: standard error of the slope from the scatter about the line (NaN with two points: a line through
+    #: two points has no scatter to measure)
+    slope_se: float = float("nan")
 
     @property
     def exponent(self) -> float:
@@ -48,7 +51,9 @@ def fit_power_law(x, y) -> PowerLawFit:
     resid = ly - (slope * lx + intercept)
     total = np.sum((ly - ly.mean()) ** 2)
     r2 = 1.0 - np.sum(resid ** 2) / total if total > 0 else 1.0
-    return PowerLawFit(slope=float(slope), prefactor=float(np.exp(intercept)), r2=float(r2))
+    k = len(lx)
+    se = float(np.sqrt(np.sum(resid ** 2) / (k - 2) / np.sum((lx - lx.mean()) ** 2))) if k > 2 else float("nan")
+    return PowerLawFit(slope=float(slope), prefactor=float(np.exp(intercept)), r2=float(r2), slope_se=se)
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,8 @@ def fit_curve(curve: list[dict]) -> dict:
     ratios = [r["final_loss"] / r["unrepresented_loss"] if r["unrepresented_loss"] > 0 else math.nan for r in curve]
     represented = [round(r["phi_half"] * r["n"]) for r in curve]
     return dict({k: curve[0][k] for k in CURVE}, E=curve[0]["E"], widths=ms, alpha_m=loss.exponent, r2=loss.r2,
-                alpha_m_third=None if third is None else third.exponent, at_zero=at_zero,
+                alpha_m_se=loss.slope_se, alpha_m_third=None if third is None else third.exponent,
+                alpha_m_third_se=None if third is None else third.slope_se, at_zero=at_zero,
                 overlap_slope=None if ov is None else ov.slope, phi_half=[r["phi_half"] for r in curve],
                 represented=represented, weak_ratio=ratios, losses=[r["final_loss"] for r in curve])
 
@@ -315,6 +316,7 @@ def paper_comparison(doc: dict) -> list[dict]:
     weak = [shapes[(d, 1.0)] for d in order]
     # App. D.1: the exponential shape over all widths, the power law and the linear shape from the third on
     windowed = [strong[0]["alpha_m"], strong[1]["alpha_m_third"], strong[2]["alpha_m_third"]]
+    windowed_se = [strong[0]["alpha_m_se"], strong[1]["alpha_m_third_se"], strong[2]["alpha_m_third_se"]]
     grid = table(doc, part="grid")
     steps = min(r["steps"] for r in grid)
     widest = max(r["m"] for r in doc["records"] if r["part"] == "grid")
@@ -332,7 +334,8 @@ def paper_comparison(doc: dict) -> list[dict]:
     dens_long = best.get((-1.0, 1.0))
     rows = [
         ("loss exponent alpha_m, strong regime, exponential / power 1.2 / linear (the paper's fit windows)",
-         P["strong_shapes_alpha_m"], _fmt(windowed) + f" ({steps:,} steps); over all widths "
+         P["strong_shapes_alpha_m"], _fmt(windowed) + " (fit errors ± " + _fmt(windowed_se)
+         + f"; {steps:,} steps); over all widths "
          + _fmt([r["alpha_m"] for r in strong]), _diff(windowed, P["strong_shapes_alpha_m"][0])),
         ("R^2 of those three strong fits", P["strong_shapes_r2"], _fmt([r["r2"] for r in strong]),
          _diff([r["r2"] for r in strong], P["strong_shapes_r2"][0])),
