@@ -237,3 +237,19 @@ def test_interference_filtering_shrinks_at_every_stage():
     assert f["relu"] == pytest.approx(2 * (0.36 + 0.0784) / 3, abs=1e-5)
     assert f["relu_and_bias"] == pytest.approx(2 * 0.01 / 3, abs=1e-5)
     assert f["lit"] == pytest.approx(2 / 3)
+
+
+def test_loss_parts_add_up_and_price_the_silent_features():
+    W = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.7, 0.7], [0.1, 0.0]])
+    b = torch.tensor([-0.1, -0.1, -0.2, -1.0])  # the last feature cannot reach its threshold: silent
+    p = torch.tensor([0.3, 0.2, 0.1, 0.05])
+    parts = metrics.loss_parts(W, b, p, batch=200_000, generator=torch.Generator().manual_seed(0))
+    total = metrics.test_loss(W, b, p, batch=200_000, generator=torch.Generator().manual_seed(0)).item()
+    assert parts["L_silent"] + parts["L_active"] + parts["L_wrong"] == pytest.approx(total, rel=1e-5)
+    assert parts["silent"] == 1 and parts["silent_mass"] == pytest.approx(0.05)
+    # a silent feature costs what answering 0 costs: p_i E[u^2] / n
+    assert parts["L_silent"] == pytest.approx(0.05 * (4 / 3) / 4, rel=0.03)
+    loud = metrics.loss_parts(W, torch.zeros(4), p, batch=1000)
+    assert loud["silent"] == 0 and loud["L_silent"] == 0.0
+    with pytest.raises(ValueError, match="p must have one frequency per feature"):
+        metrics.loss_parts(W, b, p[:3])

@@ -372,3 +372,28 @@ def silent_features(W, b, u: float = 2.0) -> torch.Tensor:
     W, b = _one_model(W, b)
     u = check.finite_float("u", u, low=0.0, low_open=True)
     return u * row_norms(W) ** 2 + b <= 0
+
+
+def loss_parts(W, b, p, batch: int = 20_000, generator: torch.Generator | None = None) -> dict:
+    """Where one model's loss comes from, on a fresh batch: silenced features against stored ones.
+
+    silent: the features of `silent_features` (their output is 0 whatever their input, so they
+    cost what answering 0 costs); silent_mass: the sum of their frequencies p_i. The loss, in the
+    usual units (mean over samples and the n features), splits into L_silent (the silent features'
+    errors), L_active (stored features' errors on samples where they are active: signal shortfall
+    and leaks) and L_wrong (stored features' outputs on samples where they are off: leaks that got
+    through the filter). The three add up to the batch's loss.
+    """
+    W, b = _one_model(W, b)
+    p = torch.as_tensor(p, dtype=torch.float32)
+    if p.shape != (W.shape[0],):
+        raise ValueError(f"p must have one frequency per feature, shape ({W.shape[0]},), got {tuple(p.shape)}")
+    quiet = silent_features(W, b)
+    x = sample_dense(p, batch=batch, generator=generator)
+    err = (forward(W, b, x) - x) ** 2
+    on = x > 0
+    total = err.numel()
+    return dict(silent=int(quiet.sum()), silent_mass=float(p[quiet].sum()),
+                L_silent=float(err[:, quiet].sum() / total),
+                L_active=float((err * on)[:, ~quiet].sum() / total),
+                L_wrong=float((err * ~on)[:, ~quiet].sum() / total))
