@@ -135,6 +135,33 @@ def row_norms(norms: Mapping[str, object], threshold: float = 0.5) -> plt.Figure
     return fig
 
 
+def feature_arrows(models: Mapping[str, object]) -> plt.Figure:
+    """Models with m = 2: each row W_i of W drawn as an arrow from the origin, numbered by rank, with
+    the unit circle dotted; one panel per model. Superposition at a glance: more arrows than axes."""
+    fig, axes = _figure(ncols=len(models), width=3.2, height=3.4)
+    t = np.linspace(0, 2 * np.pi, 200)
+    for ax, (label, W) in zip(axes, models.items()):
+        W = _numpy(W)
+        if W.ndim != 2 or W.shape[1] != 2:
+            raise ValueError(f"feature_arrows needs W of shape (n, 2), got {W.shape} for {label!r}")
+        ax.plot(np.cos(t), np.sin(t), ":", color="grey", lw=1)
+        norms = np.linalg.norm(W, axis=1)
+        for i, (w, r) in enumerate(zip(W, norms)):
+            color = PALETTE[i % len(PALETTE)] if r > 0.5 else "grey"
+            ax.plot([0, w[0]], [0, w[1]], "-", color=color, lw=2)
+            ax.plot([w[0]], [w[1]], "o", color=color, ms=5)
+            if r > 0.05:
+                ax.text(1.12 * w[0] / max(r, 1e-9) * max(r, 0.35), 1.12 * w[1] / max(r, 1e-9) * max(r, 0.35),
+                        str(i + 1), ha="center", va="center", fontsize=9)
+        ax.set_xlim(-1.45, 1.45)
+        ax.set_ylim(-1.45, 1.45)
+        ax.set_aspect("equal")
+        ax.set_xticks([-1, 0, 1])
+        ax.set_yticks([-1, 0, 1])
+        ax.set_title(f"{label}\n{int((norms > 0.5).sum())} of {len(W)} rows above 1/2", fontsize=10)
+    return fig
+
+
 def gram_matrices(mats: Mapping[str, object], features: int = 40) -> plt.Figure:
     """W W^T for the first `features` features of each model, side by side, on one colour scale."""
     fig, axes = _figure(ncols=len(mats), width=3.6, height=3.4)
