@@ -109,3 +109,17 @@ def test_sampling_is_reproducible_with_a_seeded_generator():
     a = data.sample_sparse(p, 256, torch.Generator().manual_seed(7))
     b = data.sample_sparse(p, 256, torch.Generator().manual_seed(7))
     assert torch.equal(a.to_dense(), b.to_dense())
+
+
+def test_feature_arrows_draws_each_row_and_refuses_other_widths():
+    """Chapter 3's picture of an m = 2 model: one arrow (shaft and tip) per row of W."""
+    from utils import plotting
+
+    W = torch.tensor([[1.0, 0.0], [0.0, 0.8], [-0.3, 0.1]])
+    fig = plotting.feature_arrows({"a": W, "b": 2 * W})
+    ax = fig.axes[0]
+    assert len(ax.lines) == 1 + 2 * len(W)  # the unit circle, then a shaft and a tip per row
+    assert ax.lines[2].get_xydata().tolist() == [[1.0, 0.0]]  # row 1's tip
+    assert "2 of 3 rows above 1/2" in ax.get_title()
+    with pytest.raises(ValueError, match="shape \\(n, 2\\)"):
+        plotting.feature_arrows({"c": torch.zeros(4, 3)})
