@@ -150,9 +150,9 @@ def feature_arrows(models: Mapping[str, object]) -> plt.Figure:
             color = PALETTE[i % len(PALETTE)] if r > 0.5 else "grey"
             ax.plot([0, w[0]], [0, w[1]], "-", color=color, lw=2)
             ax.plot([w[0]], [w[1]], "o", color=color, ms=5)
-            if r > 0.05:
-                ax.text(1.12 * w[0] / max(r, 1e-9) * max(r, 0.35), 1.12 * w[1] / max(r, 1e-9) * max(r, 0.35),
-                        str(i + 1), ha="center", va="center", fontsize=9)
+            if r > 0.05:  # the number just beyond the tip, or at radius 0.39 for a short row
+                x, y = w * (1.12 * max(r, 0.35) / r)
+                ax.text(x, y, str(i + 1), ha="center", va="center", fontsize=9)
         ax.set_xlim(-1.45, 1.45)
         ax.set_ylim(-1.45, 1.45)
         ax.set_aspect("equal")

@@ -142,9 +142,9 @@ def science_checks(source) -> list[tuple[str, bool, str]]:
 def paper_checks(source) -> list[tuple[str, bool, str]]:
     """The course's claims about the paper grid (data/sweep-paper), on every curve complete so far.
 
-    Strong (gamma < 0): the strong set's overlap within 10% above Welch's bound for a set of that size
-    at every width for alpha <= 1 (5-25% for steeper data) (the paper's Fig. 5d: every gamma < 0); alpha_m from the third width (App. D.1) in
-    [0.9, 1.4] for alpha <= 1. Weak (gamma >= 0.33): loss = the unrepresented loss within 5%. The
+    Strong (gamma < 0): the strong set's overlap at most 10% above Welch's bound for a set of that
+    size at every width for alpha <= 1, 5-25% above it for steeper data (the paper's Fig. 5d: every
+    gamma < 0); alpha_m from the third width (App. D.1) in [0.9, 1.4] for alpha <= 1. Weak (gamma >= 0.33): loss = the unrepresented loss within 5%. The
     switch: phi_1/2 > 0.9 at gamma = -1 and < 0.5 at gamma = +1 at every width.
     """
     from . import geometry
