@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from pathlib import Path
+from typing import NamedTuple
 
 from .data import U_SQUARE_MEAN, power_law
 from .fits import fit_power_law
@@ -270,26 +271,97 @@ def training_gain(doc: dict, gamma: float, alpha: float) -> list[tuple[int, floa
     return [(m, a, b) for m, a, b in zip(short["widths"], short["losses"], long_["losses"])]
 
 
-#: numbers from Liu, Liu & Gore (2025) that chapter 6 compares with, each with where it comes from;
-#: "read off" means estimated from a plotted figure of the paper, not printed in its text
+class PaperNumber(NamedTuple):
+    """One number of Liu, Liu & Gore (2025): its value, where the paper (or its code) gives it, and how the text quotes it.
+
+    `quote` is the exact text the chapters print (inside `paper_quote(key)`); None for numbers that only
+    chapter 6's comparison table shows. `error` holds the paper's stated uncertainties, if any.
+    """
+
+    value: object
+    where: str
+    quote: str | None = None
+    error: object = None
+
+
+#: numbers from Liu, Liu & Gore (2025, arXiv 2505.10465 v4) that the course quotes, each with where it
+#: comes from; figure numbers are v4's unless marked v2 (the repository's PNGs use v2's numbering:
+#: v2 figs. 4, 6, 7, 8 are v4 figs. 9-10, 5, 14-15, 6); "read off" means estimated from a plotted figure,
+#: not printed in the paper's text. Chapters quote them with `paper_quote`, and tests/test_paper_numbers.py
+#: checks every quote in the book against this table.
 PAPER_NUMBERS = {
-    "strong_shapes_alpha_m": ((1.01, 1.0, 0.89), "1.01 ± 0.05 (exponential, all widths), 1.0 ± 0.1 (power law) "
-                                                 "and 0.89 ± 0.05 (linear), the last two fitted from the third "
-                                                 "width on (fig. 1 and App. D.1; n = 10,240, m = 8 to 1,024)"),
-    "strong_shapes_r2": ((0.985, 0.963, 0.987), "0.985, 0.963, 0.987 (fig. 4a, read off the bars)"),
-    "weak_shapes_r2": ((0.80, 0.99, 0.87), "0.80, 0.99, 0.87 (fig. 4a, read off the bars)"),
-    "weak_power_alpha_m": (0.2, "alpha - 1 = 0.2 for p_i ~ i^-1.2 (the weak-regime theory)"),
-    "phi_strong": (1.0, "1 at every alpha (fig. 3b)"),
-    "phi_weak": (0.2, "below about 0.2 at every alpha (fig. 3b)"),
-    "strong_alpha_m": (1.0, "about 1: from about 0.8 at alpha = 0 to 1.1 at alpha = 1 (fig. 6e, read off the "
-                            "points; fig. 4b)"),
-    "strong_alpha_m_steep": (2.0, "about 2 at alpha = 2, near the line 2 (alpha - 1) (fig. 6e, read off: 1.8 "
-                                  "to 2.3; fig. 4b)"),
-    "weak_alpha_m": (0.0, "follows max(alpha - 1, 0) (figs. 4b and 5)"),
-    "density_alpha_m": (1.1, "1.1 ± 0.1 at every E from 1 to 7.5 (fig. 7b: 1.12 ± 0.06 to 1.1 ± 0.2)"),
-    "scale": (None, "n = 1,000, 20,000 steps, 10 gammas x 17 alphas x 6 widths (fig. 1: n = 10,240, "
-                    "40,000 steps)"),
+    # ---- fig. 1: the large toy model (App. D.1; code exp/exp-17.py)
+    "fig1_n": PaperNumber(10240, "n = 10,240 features (fig. 1 caption and App. D.1; exp-17.py's --n)", "10,240"),
+    "fig1_widths": PaperNumber((8, 1024), "m = 2^3 to 2^10 (fig. 1; exp-17.py's m_ran)", "8 to 1,024"),
+    "fig1_decay_length": PaperNumber(400, "p_i ~ exp(-i/400), i = 0..n-1, the code's 'exponential1' (App. B.1; "
+                                          "exp-17.py; its 'exponential' is exp(-i/1000))", "400"),
+    "fig1_steps_code": PaperNumber(40000, "exp-17.py's default --n_steps (App. D.1's text says 20,000)", "40,000"),
+    "fig1_batch": PaperNumber(8192, "exp-17.py's default --batch_size", "8,192"),
+    "fig1_warmup": PaperNumber(0.05, "warm-up over 5% of the steps (exp-17.py: get_lr(..., warmup_ratio=.05))",
+                               "5%"),
+    "fig1_alpha_m_exponential": PaperNumber(1.01, "strong regime, p_i ~ exp(-i/400), fitted over all widths "
+                                                  "(fig. 1d, App. D.1)", "1.01 ± 0.05", 0.05),
+    "fig1_alpha_m_power": PaperNumber(1.0, "strong regime, p_i ~ i^-1.2, fitted from the third width on "
+                                           "(fig. 1d, App. D.1)", "1.0 ± 0.1", 0.1),
+    "fig1_alpha_m_linear": PaperNumber(0.89, "strong regime, p_i ~ (n - i)/n, fitted from the third width on "
+                                             "(fig. 1d, App. D.1)", "0.89 ± 0.05", 0.05),
+    # ---- the grid (sec. 3; code exp/exp-10.py, exp-10-3.py)
+    "main_n": PaperNumber(1000, "n = 1,000 features in every run but fig. 1 (the grid's code, exp-10.py)", "1,000"),
+    "main_steps": PaperNumber(20000, "20,000 steps per model (exp-10.py)", "20,000"),
+    "main_batch": PaperNumber(2048, "batches of 2,048 samples (exp-10.py)", "2,048"),
+    "main_warmup": PaperNumber(2000, "linear warm-up over 2,000 steps, then cosine to 5% of the peak "
+                                     "(exp-10.py)", "2,000"),
+    "strong_shapes_r2": PaperNumber((0.985, 0.963, 0.987), "0.985, 0.963, 0.987 (v2 fig. 4a = v4 fig. 9a, read "
+                                                           "off the bars)"),
+    "weak_shapes_r2": PaperNumber((0.80, 0.99, 0.87), "0.80, 0.99, 0.87 (v2 fig. 4a = v4 fig. 9a, read off the "
+                                                      "bars)"),
+    "weak_power_alpha_m": PaperNumber(0.2, "alpha - 1 = 0.2 for p_i ~ i^-1.2 (the weak-regime theory, v2 fig. 5)"),
+    "phi_strong": PaperNumber(1.0, "1 at every alpha (fig. 3b)"),
+    "phi_weak": PaperNumber(0.2, "below about 0.2 at every alpha (fig. 3b)"),
+    "strong_alpha_m": PaperNumber(1.0, "about 1: from about 0.8 at alpha = 0 to 1.1 at alpha = 1 (fig. 5e, read "
+                                       "off the points; v2 fig. 6e)"),
+    "strong_alpha_m_span": PaperNumber((0.8, 1.1), "alpha_m for alpha <= 1 at gamma < 0, from alpha = 0 to 1 "
+                                                   "(fig. 5e, read off the points)", "0.8 to 1.1"),
+    "strong_alpha_m_steep": PaperNumber(2.0, "about 2 at alpha = 2, near the line 2 (alpha - 1) (fig. 5e, read "
+                                             "off: 1.8 to 2.3; v2 fig. 6e)", "about 2"),
+    "weak_alpha_m": PaperNumber(0.0, "follows max(alpha - 1, 0) (v2 figs. 4b and 5)"),
+    "density_alpha_m": PaperNumber(1.1, "1.1 ± 0.1 at every E from 1 to 7.5 (v2 fig. 7b: 1.12 ± 0.06 to "
+                                        "1.1 ± 0.2; v4 figs. 14-15)", "1.1 ± 0.1", 0.1),
+    "scale": PaperNumber(None, "n = 1,000, 20,000 steps, 10 gammas x 17 alphas x 6 widths (fig. 1: n = 10,240, "
+                               "40,000 steps of batch 8,192 in its code exp-17.py, 20,000 steps in its text)"),
+    # ---- language models (sec. 4, App. C)
+    "llm_models": PaperNumber(27, "OPT 125m-66b, Qwen2.5 0.5-72B, GPT-2's four sizes, Pythia 70m-12b (App. C.1; "
+                                  "the list in LLMs/overlap-0.py)", "27"),
+    "llm_model_part_slope": PaperNumber(0.91, "slope of the model part of the loss against width, fitted jointly "
+                                              "over four corpora with one offset per model class and corpus "
+                                              "(fig. 6, App. C.1)", "0.91 ± 0.04", 0.04),
+    "chinchilla_N_vs_m": PaperNumber(2.52, "N ~ m^2.52, measured on Chinchilla's models (fig. 23)",
+                                     "2.52 ± 0.03", 0.03),
+    "chinchilla_alpha_N": PaperNumber(0.35, "Chinchilla's parameter exponent as the paper uses it (fig. 23)", "0.35 ± 0.02", 0.02),
+    "chinchilla_alpha_m": PaperNumber(0.88, "2.52 x 0.35: the width exponent implied by Chinchilla's fit (fig. 23)", "0.88 ± 0.06", 0.06),
 }
+
+
+def _shapes() -> PaperNumber:
+    """Fig. 1's three strong-regime exponents as one row of chapter 6's table."""
+    keys = ("fig1_alpha_m_exponential", "fig1_alpha_m_power", "fig1_alpha_m_linear")
+    P = PAPER_NUMBERS
+    return PaperNumber(tuple(P[k].value for k in keys),
+                       f"{P[keys[0]].quote} (exponential, all widths), {P[keys[1]].quote} (power law) and "
+                       f"{P[keys[2]].quote} (linear), the last two fitted from the third width on (fig. 1 and "
+                       f"App. D.1; n = 10,240, m = 8 to 1,024)")
+
+
+def paper_quote(key: str) -> str:
+    """How the chapters print PAPER_NUMBERS[key]: its quote, tagged with its key and source (shown on hover)."""
+    import html
+
+    if key not in PAPER_NUMBERS or PAPER_NUMBERS[key].quote is None:
+        quoted = sorted(k for k, v in PAPER_NUMBERS.items() if v.quote is not None)
+        raise ValueError(f"key must be a quoted entry of PAPER_NUMBERS, one of {quoted}; got {key!r}")
+    entry = PAPER_NUMBERS[key]
+    return (f'<span class="paper-number" data-key="{key}" title="Liu et al. 2025: {html.escape(entry.where)}">'
+            f"{entry.quote}</span>")
 
 
 def _fmt(values) -> str:
@@ -337,9 +409,9 @@ def paper_comparison(doc: dict) -> list[dict]:
     dens_long = best.get((-1.0, 1.0))
     rows = [
         ("loss exponent alpha_m, strong regime, exponential / power 1.2 / linear (the paper's fit windows)",
-         P["strong_shapes_alpha_m"], _fmt(windowed) + " (fit errors ± " + _fmt(windowed_se)
+         _shapes(), _fmt(windowed) + " (fit errors ± " + _fmt(windowed_se)
          + f"; {steps:,} steps); over all widths "
-         + _fmt([r["alpha_m"] for r in strong]), _diff(windowed, P["strong_shapes_alpha_m"][0])),
+         + _fmt([r["alpha_m"] for r in strong]), _diff(windowed, _shapes().value)),
         ("R^2 of those three strong fits", P["strong_shapes_r2"], _fmt([r["r2"] for r in strong]),
          _diff([r["r2"] for r in strong], P["strong_shapes_r2"][0])),
         ("R^2 of the three weak fits (gamma = +1)", P["weak_shapes_r2"], _fmt([r["r2"] for r in weak]),
