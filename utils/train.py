@@ -10,6 +10,7 @@ features), checked against autograd in the tests.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -127,7 +128,6 @@ class StackTrainer:
         self.W = torch.stack([w for w, _ in inits])
         self.b = torch.stack([bb for _, bb in inits])
         self.p, self.gammas = p.to(dev), gammas.to(dev)
-        self.adam = AdamState([self.W, self.b])
         K = len(self.seeds)
         if workers is None:
             workers = torch.get_num_threads() if dev.type == "cpu" else 1
@@ -135,51 +135,68 @@ class StackTrainer:
         sizes = [K // workers + (i < K % workers) for i in range(workers)]
         starts = [sum(sizes[:i]) for i in range(workers)]
         self.slices = [slice(a, a + k) for a, k in zip(starts, sizes)]
+        # each worker owns its models' Adam moments (views of one stack), so it can update them itself
+        self.adams = [AdamState([self.W[sl], self.b[sl]]) for sl in self.slices]
         self.works = [{} for _ in self.slices]
         self.pool = None
+        if dev.type == "cpu":
+            _keep_freed_memory()
         if workers > 1:
             self.pool = ThreadPoolExecutor(workers, initializer=torch.set_num_threads, initargs=(1,))
 
-    def _grads(self, i: int, need_loss: bool):
+    def _advance(self, i: int, lr: float, need_loss: bool):
+        """Worker i's whole step for its models: sample, gradients, decay, Adam; returns their losses."""
         sl = self.slices[i]
         batches = sample_sparse_many(self.p[sl], self.cfg.batch, self.gens[sl])
-        return loss_and_grads(self.W[sl], self.b[sl], batches, need_loss, self.works[i])
+        loss, gW, gb = loss_and_grads(self.W[sl], self.b[sl], batches, need_loss, self.works[i])
+        signed_weight_decay_(self.W[sl], self.gammas[sl], lr)
+        self.adams[i].update_([gW, gb], lr)
+        return loss
 
     def step(self, step: int, need_loss: bool = True) -> torch.Tensor | None:
         """Step number `step` (0-based) of the schedule: sample, gradients, decay, Adam."""
-        threads = torch.get_num_threads()
-        if self.pool is None:
-            if self.W.device.type != "cpu":
-                return self._update(step, *self._grads(0, need_loss))
-            # one model on CPU: one core. Its matrices are small, so a second OpenMP thread gains little
-            # and, on a busy machine, stalls every step at a barrier (measured 16x slower under load)
-            torch.set_num_threads(1)
-            try:
-                return self._update(step, *self._grads(0, need_loss))
-            finally:
-                torch.set_num_threads(threads)
-        # one core per worker (MKL's setting is global); the main thread's decay and
-        # Adam stay on one core too, or its idle OpenMP thread spins on the workers' cores
-        torch.set_num_threads(1)
-        try:
-            parts = list(self.pool.map(self._grads, range(len(self.slices)), [need_loss] * len(self.slices)))
-            loss = torch.cat([q[0] for q in parts]) if need_loss else None
-            return self._update(step, loss, torch.cat([q[1] for q in parts]), torch.cat([q[2] for q in parts]))
-        finally:
-            torch.set_num_threads(threads)
-
-    def _update(self, step: int, loss, gW, gb):
         cfg = self.cfg
         lr = paper_lr(step, cfg.steps, cfg.lr, cfg.warmup, cfg.final_lr_fraction)
-        signed_weight_decay_(self.W, self.gammas, lr)
-        self.adam.update_([gW, gb], lr)
-        return loss
+        if self.W.device.type != "cpu":
+            return self._advance(0, lr, need_loss)
+        # one core per worker (MKL's setting is global). One model alone runs on one core too: its
+        # matrices are small, so a second OpenMP thread gains little and, on a busy machine, stalls
+        # every step at a barrier (measured 16x slower under load)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            if self.pool is None:
+                return self._advance(0, lr, need_loss)
+            n = len(self.slices)
+            losses = list(self.pool.map(self._advance, range(n), [lr] * n, [need_loss] * n))
+            return torch.cat(losses) if need_loss else None
+        finally:
+            torch.set_num_threads(threads)
 
     def close(self) -> None:
         """Stop the worker threads (they also stop when the trainer is garbage-collected)."""
         if self.pool is not None:
             self.pool.shutdown()
             self.pool = None
+
+
+def _keep_freed_memory() -> None:
+    """Ask glibc to reuse freed buffers instead of handing them back to the kernel (Linux; else nothing).
+
+    Every step allocates a few buffers of several MB (embedding_bag has no out=). By default glibc
+    maps each one fresh, and the kernel zero-fills its pages: about 900 page faults and a fifth of
+    the CPU time of a model-step at m = 10 (measured; see `python -m utils bench`). Raising the two
+    thresholds keeps such buffers in the process for the next step. It changes no number.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc (musl, ...): keep the default
+        return
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    mallopt(M_MMAP_THRESHOLD, 64 << 20)  # buffers below 64 MB come from the heap ...
+    mallopt(M_TRIM_THRESHOLD, 256 << 20)  # ... which keeps up to 256 MB of free space
 
 
 def train(p: torch.Tensor, gamma: float | Sequence[float], config: TrainConfig | None = None,
