@@ -153,7 +153,13 @@ def test_bad_settings_are_refused_by_name():
 # --------------------------------------------------------------------------
 SETTINGS = dict(n=200, m=20, batch=256, steps=1500, warmup=150)
 UTILS_SEEDS = 4
-JS_SEEDS = 2
+JS_SEEDS = 3
+# utils.train's seed-to-seed spread of the final loss at SETTINGS (alpha = 1, E = 1), relative to its mean,
+# measured once over 12 seeds (100-111, test loss on 20,000 samples): gamma = -1: mean 0.00214, sd 0.00027;
+# gamma = +1: mean 0.00391, sd 0.00021. (The JS trainer over 8 seeds: 0.00207 +- 0.00026 at gamma = -1.)
+# Four seeds estimate a spread poorly, so the band uses the larger of this and the spread measured in the test.
+SPREAD = {-1.0: 0.13, 1.0: 0.055}
+SE = 3  # standard errors of the difference of the two means
 
 
 def _utils_runs(gamma: float) -> tuple[list[float], list[float]]:
@@ -181,9 +187,8 @@ def _disagreements(js: dict, ref: dict) -> list[str]:
     for gamma in ref:
         (lj, pj), (lr, pr) = js[gamma], ref[gamma]
         mj, mr = _mean_sd(lj)[0], _mean_sd(lr)[0]
-        # four standard errors of the difference of two means, from utils' seed-to-seed spread (>= 3% of the loss)
-        sd = max(_mean_sd(lr)[1], 0.03 * mr)
-        tol = 4 * sd * math.sqrt(1 / len(lj) + 1 / len(lr))
+        sd = max(_mean_sd(lr)[1], SPREAD[gamma] * mr)
+        tol = SE * sd * math.sqrt(1 / len(lj) + 1 / len(lr))
         if not abs(mj - mr) <= tol:
             problems.append(f"gamma={gamma}: final loss {mj:.5f} (JS) vs {mr:.5f} (utils), tolerance {tol:.5f}")
         if not abs(_mean_sd(pj)[0] - _mean_sd(pr)[0]) <= 0.05:

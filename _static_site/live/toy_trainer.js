@@ -193,13 +193,12 @@
     for (s = 0; s < B; s++) {
       var a = start[s], e = start[s + 1];
       if (a === e) continue;
-      h.fill(0);
+      for (l = 0; l < m; l++) { h[l] = 0; gh[l] = 0; }
       for (k = a; k < e; k++) {
         var v = val[k], row = col[k] * m;
         x[col[k]] = v;
         for (l = 0; l < m; l++) h[l] += v * W[row + l];
       }
-      if (!lossOnly) gh.fill(0);
       for (j = 0; j < n; j++) {
         var z = b[j], rj = j * m;
         for (l = 0; l < m; l++) z += W[rj + l] * h[l];
