@@ -214,6 +214,34 @@ def test_settle_checks_fail_on_the_wrong_rows_or_short_training(settle, tmp_path
     assert not any(v for k, v in ok.items() if "alpha_m" in k)
 
 
+@pytest.mark.slow
+def test_settle_smallest_model_retrains_to_its_kept_weights(settle):
+    """A slice of the settling experiment trained again here: its m = 10, gamma = -1 model, alone, with the
+    record's own seed and the preset's settings, lands on the kept float16 weights and on the record's
+    statistics (about 100 s on one core: 20,000 steps)."""
+    import numpy as np
+    import torch
+
+    from utils import metrics
+    from utils.train import TrainConfig, train
+
+    rec = min((r for r in settle["records"] if r["m"] == 10 and r["gamma"] == -1.0), key=lambda r: r["seed"])
+    s = settle["settings"]
+    cfg = TrainConfig(n=s["n"], m=rec["m"], steps=rec["steps"], batch=s["batch"], lr=s["lr"],
+                      warmup=int(round(s["warmup_fraction"] * rec["steps"])), log_every=rec["steps"] // 200,
+                      progress=False)
+    p = sweep.Group("power", rec["m"], rec["steps"], (rec["gamma"],), alpha=rec["alpha"]).frequencies(s["n"])
+    result = train(p, rec["gamma"], cfg, seeds=[rec["seed"]])
+    W_kept, b_kept = sweep.load_weights(results.SETTLE)[rec["key"]]
+    W = result.W[0]
+    # float16 keeps about 3 significant digits: |W| <= ~1.5 rounds by at most ~1e-3
+    assert np.abs(W.numpy() - W_kept).max() < 2e-3
+    assert np.abs(result.b[0].numpy() - b_kept).max() < 2e-3
+    assert float(metrics.phi_one(W)) == pytest.approx(rec["phi_one"], abs=1e-9)
+    assert metrics.overlap_stats(W)["msq_strong"] == pytest.approx(rec["msq_strong"], rel=1e-4)
+    assert torch.isfinite(result.losses).all()
+
+
 def test_settle_and_the_paper_grid_agree_where_they_overlap(settle):
     """The paper grid's alpha = 1 shard trains the settling experiment's first seed again, in another
     process on another day: the same models, to float rounding."""
