@@ -640,3 +640,77 @@ def test_page_weight(visits, site, capsys):
     heavy = [f"{p}: {a / mb:.2f} MB with its images" for p, a, _, _ in rows if a > MAX_PAGE_BYTES]
     heavy += [f"{p}: first visit {c / mb:.2f} MB compressed" for p, _, _, c in rows if c > MAX_FIRST_VISIT_BYTES]
     _report(heavy, f"pages over {MAX_PAGE_BYTES / mb:.0f} MB")
+
+
+# --------------------------------------------------------------------------
+# the live trainer (utils/live.py, _static_site/live/): trained in the visitor's browser
+# --------------------------------------------------------------------------
+LIVE_PAGE = "chapters/03_toy_model.html"
+
+
+def _set_number(page, root, name: str, value) -> None:
+    field = root.locator(f'input[name="{name}"]')
+    field.focus()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(str(value))
+
+
+def test_live_trainer_trains_in_the_browser(browser, capsys):
+    """Train at n = 200, m = 20, batch 256, 1,500 steps from the keyboard; the panel reports the result."""
+    visit = Visit(LIVE_PAGE)
+    page = browser.open(LIVE_PAGE, visit)
+    try:
+        root = page.locator('.course-live[data-live="trainer"]')
+        root.wait_for(state="attached")
+        root.scroll_into_view_if_needed()
+        for name, value in dict(n=200, m=20, gamma=-1, alpha=1, E=1, steps=1500, batch=256, seed=0).items():
+            _set_number(page, root, name, value)
+        root.locator("button.course-live-train").focus()
+        start = time.monotonic()
+        page.keyboard.press("Enter")
+        page.wait_for_function("r => r.dataset.state === 'running'", arg=root.element_handle(), timeout=5_000)
+        assert root.locator("button.course-live-stop").is_enabled(), "Stop must be usable while training"
+        page.wait_for_function("r => r.dataset.finalLoss !== undefined", arg=root.element_handle(), timeout=120_000)
+        seconds = time.monotonic() - start
+        got = root.evaluate("r => Object.assign({}, r.dataset)")
+        status = root.locator('[aria-live="polite"]').text_content()
+        labels = root.locator("canvas[role=img]").evaluate_all("cs => cs.map(c => c.getAttribute('aria-label'))")
+    finally:
+        page.close()
+    with capsys.disabled():
+        print(f"\nlive trainer in chromium: n=200, m=20, batch 256, 1,500 steps: {seconds:.1f} s "
+              f"({got.get('msPerStep')} ms per step); final loss {float(got['finalLoss']):.5f}, "
+              f"phi_half {got['phiHalf']}, phi_one {got.get('phiOne')}, m x msq_strong {got.get('mMsqStrong')}")
+    assert not visit.console_errors and not visit.external, (visit.console_errors, visit.external)
+    zero = 1.0 * 4 / 3 / 200  # the loss of always answering 0 at E = 1
+    assert 0 < float(got["finalLoss"]) < 0.5 * zero, got
+    assert float(got["phiHalf"]) > 0.9, f"gamma = -1 should represent (almost) every feature: {got}"
+    assert status.startswith("Done") and "final loss" in status.lower(), status
+    assert len(labels) == 3 and all("step" in labels[0] and len(a) > 60 for a in labels), labels
+
+
+def test_live_2d_picture_follows_the_sliders(browser):
+    """Moving gamma with the keyboard retrains the n = 5, m = 2 model and redraws the arrows and their description."""
+    visit = Visit(LIVE_PAGE)
+    page = browser.open(LIVE_PAGE, visit)
+    try:
+        root = page.locator('.course-live[data-live="arrows"]')
+        page.wait_for_function("r => r.dataset.frame !== undefined", arg=root.element_handle(), timeout=30_000)
+        before = root.evaluate("r => [r.dataset.frame, r.querySelector('svg title').textContent]")
+        slider = root.locator('input[type="range"]').first
+        slider.focus()
+        page.keyboard.press("End")
+        page.wait_for_function("([r, f]) => r.dataset.frame !== f", arg=[root.element_handle(), before[0]], timeout=30_000)
+        after = root.evaluate("r => [r.dataset.frame, r.querySelector('svg title').textContent, r.dataset.ms]")
+        valuetext = slider.get_attribute("aria-valuetext")
+    finally:
+        page.close()
+    assert not visit.console_errors and not visit.external, (visit.console_errors, visit.external)
+    assert after[0].startswith("1|") and "gamma = 1 " in after[1] and after[1] != before[1], (before, after)
+    assert valuetext == "gamma = 1"
+    print(f"\n2-D picture retrained in {after[2]} ms: {after[1][:160]}")
+
+
+def test_live_trainer_scripts_load_only_where_a_panel_is(visits):
+    loaders = sorted(v.page for v in _pages(visits) if any(f.startswith("_static/live/") for f in v.local_files))
+    assert loaders == [LIVE_PAGE], f"the live trainer's scripts load on {loaders}"

@@ -228,3 +228,46 @@ def test_a_broken_js_trainer_fails_the_comparison(utils_reference, what, edits):
     problems = _disagreements(js, utils_reference)
     print(f"\n{what}: " + ("; ".join(problems) or "no disagreement"))
     assert problems, f"a JS trainer with {what} passed the comparison: the tolerance is too loose"
+
+
+# --------------------------------------------------------------------------
+# the Python side: utils.live writes the panels' HTML
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("kwargs, name", [(dict(n=500), "n must be"), (dict(m=200), "m must be"),
+                                          (dict(E=50.0), "E must be"), (dict(gamma=3.0), "gamma must be"),
+                                          (dict(steps=10), "steps must be"), (dict(batch=5000), "batch must be")])
+def test_trainer_panel_refuses_bad_settings_by_name(kwargs, name):
+    from utils import live
+
+    with pytest.raises(ValueError, match=name):
+        live.trainer_panel(**kwargs)
+
+
+def test_arrows_panel_refuses_a_density_off_its_slider():
+    from utils import live
+
+    with pytest.raises(ValueError, match="E must be one of"):
+        live.arrows_panel(E=0.3)
+
+
+def test_panels_load_the_scripts_on_the_site_and_inline_them_in_jupyter(monkeypatch):
+    from utils import live
+
+    monkeypatch.setenv("COURSE_STATIC_EXPLORERS", "1")
+    site = live.trainer_panel(n=100, m=10)._repr_html_()
+    assert "toyTrainerFactory" not in site and "_static/live/" in site and len(site) < 3000
+    assert all((live.LIVE / name).exists() for name in live.SCRIPTS)
+    config = json.loads(site.split("data-config='")[1].split("'")[0].replace("&quot;", '"'))
+    assert config == dict(n=100, m=10, gamma=-1.0, alpha=1.0, E=1.0, steps=1500, batch=256, seed=0)
+    monkeypatch.delenv("COURSE_STATIC_EXPLORERS")
+    jupyter = live.arrows_panel()._repr_html_()
+    assert "toyTrainerFactory" in jupyter and "window.CourseLive" in jupyter and "_static/live/" not in jupyter
+
+
+def test_trainer_fits_its_budget():
+    """The browser trainer and its panel stay under 100 kB unminified (issue 21's budget)."""
+    from utils import live
+
+    size = sum((live.LIVE / name).stat().st_size for name in live.SCRIPTS)
+    print(f"\nlive scripts: {size / 1000:.1f} kB")
+    assert size < 100_000

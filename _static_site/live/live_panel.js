@@ -212,6 +212,7 @@
     var stop = el('button', {type: 'button', class: 'course-live-stop', disabled: ''}, buttons, 'Stop');
     var status = el('p', {class: 'course-live-status', role: 'status', 'aria-live': 'polite', id: uid + '-status'}, root,
                     'Ready: choose the settings and press Train. Training runs in your browser; nothing is sent anywhere.');
+    var note = el('p', {class: 'course-live-note', role: 'note', hidden: ''}, root, '');
     var numbers = el('p', {class: 'course-live-numbers', id: uid + '-numbers'}, root, '');
     var pics = el('div', {class: 'course-live-pictures'}, root);
     function picture(title, w, h) {
@@ -276,8 +277,10 @@
       job = startTraining(c, {
         mainThread: function () {
           where = 'page';
-          status.textContent = 'This browser does not allow a background worker here, so training runs on the page ' +
-            'in short slices (the page may feel slower). Training ' + c.steps + ' steps ...';
+          note.hidden = false;
+          note.textContent = 'This browser does not allow a background worker here, so training runs on the page ' +
+            'in short slices: the page may feel slower while it trains.';
+          status.textContent = note.textContent + ' Training ' + c.steps + ' steps ...';
         },
         frame: function (s) {
           draw(s, c);
