@@ -304,3 +304,128 @@ def test_a_wrong_answer_fails_in_every_variant():
                 checks.check_power_law(lambda n, alpha, E: data.power_law(n, alpha, 1.0) * 2.0)
         finally:
             checks.set_learner(None)
+
+
+# ---------------------------------------------------------------- exercise 3.6: the training loop
+
+import math  # noqa: E402
+
+
+def _toy_loop(relu=True, decay_b=False, sign=1, decay_after=False, warmup_used=True, schedule=True,
+              decay_lr="eta", zero_grad=True, b_first=False, decay=None):
+    """train_toy as a learner writes it, correct with the defaults; each flag is one typical mistake."""
+    decay = decay or decay_ok
+
+    def train_toy(p, m, gamma, steps, batch, lr, warmup, generator):
+        n = p.shape[0]
+        if b_first:  # draws b before W: right in law, but the check cannot replay it
+            b = torch.randn(n, generator=generator).requires_grad_()
+        W = (torch.randn(n, m, generator=generator) / math.sqrt(m)).requires_grad_()
+        if not b_first:
+            b = torch.randn(n, generator=generator).requires_grad_()
+        opt = torch.optim.Adam([W, b], lr=lr)
+        w0 = warmup if warmup_used else 0
+        for step in range(steps):
+            s = step + 1
+            if not schedule:
+                eta = lr
+            elif s < w0:
+                eta = lr * s / w0
+            else:
+                eta = 0.05 * lr + 0.95 * lr * 0.5 * (1 + math.cos(math.pi * (s - w0) / (steps - w0)))
+            for group in opt.param_groups:
+                group["lr"] = eta
+            x = sample_ok(p, batch, generator)
+            z = x @ W @ W.T + b
+            loss = ((torch.relu(z) if relu else z) - x).pow(2).mean()
+            if zero_grad:
+                opt.zero_grad()
+            loss.backward()
+            if decay_after:
+                opt.step()
+            with torch.no_grad():
+                step_lr = eta if decay_lr == "eta" else lr
+                W.copy_(decay(W, sign * gamma, step_lr))
+                if decay_b:
+                    b.copy_(decay(b, sign * gamma, step_lr))
+            if not decay_after:
+                opt.step()
+        return W.detach(), b.detach()
+    return train_toy
+
+
+def _decay_any_shape(W, gamma, lr):
+    """signed_decay written with dim=-1, so that it also runs on b (as one row)."""
+    if gamma >= 0:
+        return W * (1 - lr * gamma)
+    return W + lr * gamma * W * (1 - 1 / W.norm(dim=-1, keepdim=True))
+
+
+def _adam_weight_decay(p, m, gamma, steps, batch, lr, warmup, generator):
+    n = p.shape[0]
+    W = (torch.randn(n, m, generator=generator) / math.sqrt(m)).requires_grad_()
+    b = torch.randn(n, generator=generator).requires_grad_()
+    opt = torch.optim.AdamW([W, b], lr=lr, weight_decay=gamma)
+    return W.detach(), b.detach()
+
+
+def _in_place_decay(p, m, gamma, steps, batch, lr, warmup, generator):
+    n = p.shape[0]
+    W = (torch.randn(n, m, generator=generator) / math.sqrt(m)).requires_grad_()
+    W.mul_(1 - lr)  # outside torch.no_grad()
+    return W.detach(), torch.zeros(n)
+
+
+TOY_REPLAYED = [  # the replay names these exactly, in a second
+    (dict(relu=False), "no ReLU"),
+    (dict(decay_b=True, decay=_decay_any_shape), "also acts on b"),
+    (dict(sign=-1), "wrong sign"),
+    (dict(decay_after=True), "after opt.step()"),
+    (dict(warmup_used=False), "no warm-up"),
+    (dict(schedule=False), "stays at lr"),
+    (dict(decay_lr="peak"), "peak lr"),
+    (dict(zero_grad=False), "opt.zero_grad()"),
+]
+
+
+@pytest.mark.parametrize("flags, message", TOY_REPLAYED, ids=[m for _, m in TOY_REPLAYED])
+def test_train_toy_mistakes_are_named_by_the_replay(flags, message):
+    with pytest.raises(AssertionError, match=re.escape(message)):
+        checks.check_train_toy(_toy_loop(**flags))
+
+
+@pytest.mark.parametrize("fn, message", [
+    (_toy_loop(decay_b=True), "applied to b"),  # exercise 3.4's signed_decay takes row norms: crashes on b
+    (_adam_weight_decay, "signed decay"),
+    (_in_place_decay, "torch.no_grad()"),
+    (_stub, "not implemented yet"),
+])
+def test_train_toy_crashes_get_a_hint(fn, message):
+    with pytest.raises(AssertionError, match=re.escape(message)):
+        checks.check_train_toy(fn)
+
+
+@pytest.mark.slow
+def test_train_toy_reference_loop_passes(capsys):
+    checks.check_train_toy(_toy_loop())
+    out = capsys.readouterr().out
+    assert "\u2714" in out and "step by step" in out and "utils.train" in out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("flags, message", [
+    ({}, None),  # right, though not replayable: passes on the outcome alone
+    (dict(sign=-1), "wrong sign"),
+    (dict(relu=False), "ReLU"),
+    (dict(zero_grad=False), "zero_grad"),
+    (dict(decay_b=True, decay=_decay_any_shape), "decay also acts on b"),
+], ids=["right", "sign", "relu", "zero_grad", "decay_b"])
+def test_train_toy_outcome_alone_names_the_large_mistakes(flags, message, capsys):
+    fn = _toy_loop(b_first=True, **flags)
+    if message is None:
+        checks.check_train_toy(fn)
+        assert "\u2714" in capsys.readouterr().out
+    else:
+        with pytest.raises(AssertionError, match=re.escape(message)) as err:
+            checks.check_train_toy(fn)
+        assert "could not be replayed" in str(err.value)

@@ -17,6 +17,7 @@ instead (`make fingerprints`): updating is always explicit.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -341,6 +342,213 @@ def check_phi_half(fn: Callable, seed: int | None = None) -> None:
     if math.isclose(got, col, abs_tol=1e-6):
         raise AssertionError("you measured column norms; a feature is a row of W: use W.norm(dim=1).")
     raise AssertionError(f"expected {want:.3f} (share of rows with norm > 0.5), got {got:.3f}.")
+
+
+# ---- chapter 3, exercise 3.6: train it yourself
+
+#: The settings of exercise 3.6 (the course's short version of the paper's schedule: 1,000 steps, warm-up 10%).
+TOY_RUN = dict(n=100, m=10, alpha=1.0, E=1.0, steps=1000, batch=1024, lr=1e-2, warmup=100)
+#: A tiny run the check replays step by step, large learning rate so that every mistake shows.
+_PROBE = dict(n=12, m=4, alpha=0.5, E=3.0, steps=6, batch=64, lr=0.05, warmup=3)
+#: Seeds of utils.train per gamma that give the reference loss.
+TOY_REFERENCE_SEEDS = 4
+#: Allowed relative distance of the learner's test loss from the mean of utils.train's. Measured
+#: with utils.train at TOY_RUN (12 seeds per gamma): one model's test loss has a seed-to-seed spread
+#: of 13-15% of the mean, so 3 standard deviations of (one model - mean of 4 seeds) is about 50%.
+#: Mistakes that change the outcome break it (no ReLU: +66%, gradients never zeroed: +95% at
+#: gamma = -1); the small ones (no warm-up -13%, decay after Adam 0%) are named by the replay instead.
+TOY_LOSS_TOLERANCE = 0.5
+
+_TOY_MISTAKES = {
+    "no_relu": "your model has no ReLU: the output is ReLU(x W W^T + b), as in exercise 3.3.",
+    "decay_b": "the decay also acts on b: the paper decays only W, whose rows are the features; "
+               "the bias is left to Adam alone.",
+    "sign_reversed": "the decay has the wrong sign: call signed_decay(W, gamma, lr) with gamma itself, so that "
+                     "gamma = -1 pulls rows toward unit norm and gamma = +1 shrinks them.",
+    "decay_after": "the decay comes after opt.step(): the paper decays the weights at which the gradient was "
+                   "computed, then takes the Adam step (decay first, then opt.step()).",
+    "no_warmup": "the learning rate has no warm-up: it should rise linearly to lr over the first `warmup` steps, "
+                 "then fall along the cosine.",
+    "constant_lr": "the learning rate stays at lr: set it at every step from the schedule, "
+                   "`for group in opt.param_groups: group['lr'] = eta`.",
+    "decay_peak_lr": "the decay uses the peak lr, not this step's scheduled learning rate: decay and Adam "
+                     "take the same eta at every step.",
+    "no_zero_grad": "gradients pile up from step to step: call opt.zero_grad() before loss.backward().",
+}
+
+
+def _toy_loop(p: torch.Tensor, m: int, gamma: float, steps: int, batch: int, lr: float, warmup: int,
+              generator: torch.Generator, mistake: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Exercise 3.6 as a learner writes it (torch.optim.Adam, dense batches), or with one named mistake."""
+    n = p.shape[0]
+    W = (torch.randn(n, m, generator=generator) / math.sqrt(m)).requires_grad_()
+    b = torch.randn(n, generator=generator).requires_grad_()
+    opt = torch.optim.Adam([W, b], lr=lr)
+    for step in range(steps):
+        x = data.sample_dense(p, batch, generator)
+        z = x @ W @ W.T + b
+        loss = ((z if mistake == "no_relu" else torch.relu(z)) - x).pow(2).mean()
+        if mistake != "no_zero_grad":
+            opt.zero_grad()
+        loss.backward()
+        eta = {"constant_lr": lr, "no_warmup": optim.paper_lr(step, steps, lr, 0)}.get(
+            mistake, optim.paper_lr(step, steps, lr, warmup))
+        for group in opt.param_groups:
+            group["lr"] = eta
+        g, decay_lr = (-gamma if mistake == "sign_reversed" else gamma), (lr if mistake == "decay_peak_lr" else eta)
+        if mistake == "decay_after":
+            opt.step()
+        with torch.no_grad():
+            optim.signed_weight_decay_(W, g, decay_lr)
+            if mistake == "decay_b":
+                optim.signed_weight_decay_(b.view(1, -1), g, decay_lr)
+        if mistake != "decay_after":
+            opt.step()
+    return W.detach(), b.detach()
+
+
+_CRASH_HINTS = [
+    ("Dimension out of range", "a norm was taken along a dimension the tensor does not have: is signed_decay "
+                               "applied to b? The decay acts on the rows of W only."),
+    ("weight_decay", "torch's own weight_decay cannot be negative, and it is not the paper's signed decay: "
+                     "create torch.optim.Adam([W, b], lr=lr) without it and call your signed_decay on W yourself."),
+    ("leaf Variable", "W requires grad, so change it in place only inside `with torch.no_grad():` "
+                      "(e.g. W.copy_(signed_decay(W, gamma, eta)))."),
+    ("does not require grad", "W and b must require gradients: create them with .requires_grad_()."),
+]
+
+
+def _run_toy(fn: Callable, settings: dict, gamma: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Call the learner's train_toy with `settings`; check what comes back."""
+    s = settings
+    p = data.power_law(s["n"], s["alpha"], s["E"])
+    try:
+        out = _call(fn, p.clone(), s["m"], gamma, s["steps"], s["batch"], s["lr"], s["warmup"],
+                    _rng(seed), what="train_toy")
+    except AssertionError as exc:
+        hint = next((h for key, h in _CRASH_HINTS if key in str(exc)), None)
+        raise AssertionError(f"{exc}\n{hint}" if hint else str(exc)) from None
+    if isinstance(out, (str, bytes)) or not hasattr(out, "__len__") or len(out) != 2:
+        raise AssertionError(f"train_toy should return the pair (W, b), got {type(out).__name__}")
+    W, b = (_as_tensor(t, "train_toy") for t in out)
+    n, m = s["n"], s["m"]
+    if W.shape != (n, m) or b.shape != (n,):
+        raise AssertionError(f"expected W of shape ({n}, {m}) and b of shape ({n},), got {tuple(W.shape)} "
+                             f"and {tuple(b.shape)}")
+    if not (torch.isfinite(W).all() and torch.isfinite(b).all()):
+        raise AssertionError(f"at gamma = {gamma:+g} the weights became NaN or infinite: does the decay for "
+                             "gamma < 0 pull rows toward norm 1 (not grow them without limit)?")
+    return W, b
+
+
+def _replay_toy(fn: Callable, seed: int) -> str | None:
+    """Replay a tiny run: 'ok', the name of the mistake it reproduces, or None when it matches nothing."""
+    s = _PROBE
+    p = data.power_law(s["n"], s["alpha"], s["E"])
+    found = set()
+    for gamma in (1.0, -1.0):
+        W, b = _run_toy(fn, s, gamma, seed)
+        args = (p, s["m"], gamma, s["steps"], s["batch"], s["lr"], s["warmup"])
+        dist = {}
+        for mistake in (None, *_TOY_MISTAKES):
+            Wk, bk = _toy_loop(*args, _rng(seed), mistake)
+            dist[mistake] = max((W - Wk).abs().max().item(), (b - bk).abs().max().item())
+        best = min(dist, key=dist.get)
+        if dist[best] > 1e-4:
+            return None
+        found.add(best)
+    wrong = sorted(k for k in found if k is not None)
+    return wrong[0] if wrong else "ok"
+
+
+@functools.lru_cache(maxsize=4)
+def _toy_reference(seed: int) -> dict:
+    """utils.train at TOY_RUN for gamma = -1 and +1, TOY_REFERENCE_SEEDS seeds each: test losses and phi_1/2."""
+    from .train import TrainConfig, train
+
+    s, K = TOY_RUN, TOY_REFERENCE_SEEDS
+    p = data.power_law(s["n"], s["alpha"], s["E"])
+    cfg = TrainConfig(n=s["n"], m=s["m"], steps=s["steps"], batch=s["batch"], lr=s["lr"], warmup=s["warmup"],
+                      log_every=s["steps"], progress=False)
+    run = train(p, [-1.0] * K + [1.0] * K, cfg, seeds=[seed + k for k in range(K)] * 2)
+    L = metrics.test_loss(run.W, run.b, p, batch=20_000, generator=_rng(10_000 + seed))
+    return {-1.0: L[:K], 1.0: L[K:]}
+
+
+def _toy_outcome_mistake(stats: dict) -> str | None:
+    """The likely mistake behind trained models that miss the targets (None: nothing recognisable)."""
+    lo, hi = stats[-1.0], stats[1.0]
+    if lo["phi"] < 0.9 and hi["phi"] > 0.7:
+        return "sign_reversed"
+    if max(lo["norm_max"], hi["norm_max"]) > 1.8 or min(lo["b_mean"], hi["b_mean"]) < -2:
+        return "no_zero_grad"
+    if lo["phi"] < 0.9:
+        return "no_relu"
+    if hi["silent_negative"] < 0.1:
+        return "decay_b"
+    return None
+
+
+def check_train_toy(fn: Callable, seed: int | None = None) -> None:
+    """Exercise: train_toy(p, m, gamma, steps, batch, lr, warmup, generator) -> (W, b), the paper's training loop.
+
+    Replays a tiny run step by step (this names a mistake exactly when the learner draws W, b and then
+    the batches from the generator, as the exercise asks), then trains gamma = -1 and +1 at TOY_RUN and
+    compares phi_1/2 and the test loss with utils.train.
+    """
+    from .geometry import single_thread
+
+    with single_thread():  # small matrices: a second thread only slows each step down, badly on a busy machine
+        _check_train_toy(fn, variant_seed(seed))
+
+
+def _check_train_toy(fn: Callable, seed: int) -> None:
+    import time
+
+    replay = _replay_toy(fn, seed)
+    if replay not in ("ok", None):
+        raise AssertionError(_TOY_MISTAKES[replay])
+    s = TOY_RUN
+    p = data.power_law(s["n"], s["alpha"], s["E"])
+    reference = _toy_reference(seed)
+    stats, lines, start = {}, [], time.perf_counter()
+    for gamma in (-1.0, 1.0):
+        W, b = _run_toy(fn, s, gamma, seed)
+        norms = W.norm(dim=1)
+        silent = norms <= 0.5
+        stats[gamma] = dict(
+            phi=metrics.phi_half(W).item(), norm_max=norms.max().item(), b_mean=b.mean().item(),
+            silent_negative=(b[silent] < -0.1).float().mean().item() if silent.any() else 1.0,
+            loss=metrics.test_loss(W, b, p, batch=20_000, generator=_rng(10_000 + seed)).item())
+        ref = reference[gamma]
+        lines.append(f"gamma = {gamma:+.0f}: phi_1/2 = {stats[gamma]['phi']:.2f}, test loss {stats[gamma]['loss']:.5f}"
+                     f" (utils.train, {len(ref)} seeds: {ref.mean():.5f} +- {ref.std():.5f})")
+    seconds = time.perf_counter() - start
+    report = "\n  ".join(lines)
+    ok_phi = stats[-1.0]["phi"] >= 0.9 and stats[1.0]["phi"] <= 0.3
+    off = {g: stats[g]["loss"] / reference[g].mean().item() - 1 for g in stats}
+    ok_loss = all(abs(v) <= TOY_LOSS_TOLERANCE for v in off.values())
+    mistake = _toy_outcome_mistake(stats)
+    if not ok_phi or not ok_loss or mistake is not None:
+        why = []
+        if not ok_phi:
+            why.append("phi_1/2 should be at least 0.9 at gamma = -1 and at most 0.3 at gamma = +1")
+        for g, v in off.items():
+            if abs(v) > TOY_LOSS_TOLERANCE:
+                why.append(f"at gamma = {g:+.0f} the test loss is {v:+.0%} off utils.train's "
+                           f"(allowed: {TOY_LOSS_TOLERANCE:.0%})")
+        likely = _TOY_MISTAKES[mistake] if mistake else (
+            "compare your loop with the steps of the exercise one by one: the initialisation, the schedule "
+            "(warm-up, then cosine to 5% of lr), the decay before opt.step(), the MSE loss averaged over the batch.")
+        if mistake == "decay_b" and not why:
+            why.append("the biases of the features your model dropped were pulled to 0 (a ReLU that never fires "
+                       "gets no gradient, so only a decay can move them)")
+        note = "" if replay == "ok" else (
+            "\n(Your run could not be replayed step by step. For a precise diagnosis draw W, then b, then "
+            "each batch with sample_batch from `generator`, in that order.)")
+        raise AssertionError(f"{'; '.join(why)}.\n  {report}\nLikely cause: {likely}{note}")
+    how = "matches the paper's loop step by step, and " if replay == "ok" else ""
+    _passed(f"train_toy {how}trains both regimes ({seconds:.1f} s for the two models):\n  {report}")
 
 
 # ----------------------------------------------------------------------------- chapter 1: tokens as vectors
