@@ -73,6 +73,12 @@ def test_crossing_interpolates_and_reports_none():
     assert results.crossing([-1, 0, 1], [1.0, 0.75, 0.25]) == pytest.approx(0.5)
     assert results.crossing([1, 0, -1], [0.25, 0.75, 1.0]) == pytest.approx(0.5)  # any order of x
     assert math.isnan(results.crossing([-1, 0, 1], [1.0, 0.9, 0.6]))
+    with pytest.raises(ValueError, match="x and y must have the same length"):
+        results.crossing([-1, 0, 1], [1.0, 0.75])  # not silently cut to two points
+    with pytest.raises(ValueError, match=r"y\[1\] must be a finite number"):
+        results.crossing([-1, 0, 1], [1.0, float("nan"), 0.25])
+    with pytest.raises(ValueError, match="level must be a finite number"):
+        results.crossing([-1, 0, 1], [1.0, 0.75, 0.25], level=float("inf"))
 
 
 def test_training_gain_grows_with_width(doc):

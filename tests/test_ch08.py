@@ -113,6 +113,18 @@ def test_crossover_interpolates_on_log_loss():
     assert math.isnan(implications.crossover(xs, [2.0, 2.0, 2.0], [1.0, 1.0, 1.0]))
 
 
+@pytest.mark.parametrize("xs, weak, strong, message", [
+    ([0.0, 1.0, 2.0], [4.0, 0.0, 0.5], [1.0, 1.0, 1.0], r"weak\[1\] must be in \(0"),  # log of 0
+    ([0.0, 1.0, 2.0], [4.0, 2.0, 0.5], [1.0, -1.0, 1.0], r"strong\[1\] must be in \(0"),
+    ([0.0, 1.0, 2.0], [4.0, 2.0], [1.0, 1.0, 1.0], "xs, weak and strong must have the same length"),
+    ([0.0, float("nan")], [4.0, 2.0], [1.0, 1.0], r"xs\[1\] must be a finite number"),
+    ([0.0], [4.0], [1.0], "at least 2"),
+])
+def test_crossover_rejects_what_it_cannot_interpolate(xs, weak, strong, message):
+    with pytest.raises(ValueError, match=message):
+        implications.crossover(xs, weak, strong)
+
+
 def test_participation_ratio_counts_entries():
     assert float(implications.participation_ratio(torch.tensor([0.0, 3.0, 0.0]))) == pytest.approx(1.0)
     assert float(implications.participation_ratio(torch.tensor([1.0, -1.0, 1.0, -1.0]))) == pytest.approx(4.0)

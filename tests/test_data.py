@@ -49,6 +49,7 @@ def test_raise_density_reaches_p1_equal_one():
     (lambda: data.exponential(10, scale=0), "scale"),
     (lambda: data.raise_density(data.power_law(10, 1.0), 1.5), "s"),
     (lambda: data.sample_dense(torch.tensor([0.5, 1.2]), 4), "p"),
+    (lambda: data.sample_dense(torch.full((2, 5), 0.1), 4), "p"),  # a stack: one model's vector only
     (lambda: data.sample_sparse(torch.tensor([0.5, float("nan")]), 4), "p"),
     (lambda: data.sample_sparse(torch.tensor([-0.1, 0.5]), 4), "p"),
     (lambda: data.sample_sparse(data.power_law(10, 1.0), 0), "batch"),

@@ -96,6 +96,8 @@ def test_unknown_word_gives_close_matches(glove, word, hint):
     (lambda g: embeddings.neighbours(g, ""), "non-empty string"),
     (lambda g: embeddings.neighbours(g, 42), "non-empty string"),
     (lambda g: embeddings.neighbours(g, "paris", k=0), "k must be a positive integer"),
+    (lambda g: embeddings.neighbours(g, "paris", k=len(g)), r"k must be an integer in \[1, \d+\] \(the searchable"),
+    (lambda g: embeddings.analogy(g, "man", "king", "woman", k=10 ** 6), "k must be an integer in"),
     (lambda g: embeddings.similarity(g, "paris", "qqqzzzxx"), "'qqqzzzxx' is not in the GloVe vocabulary"),
     (lambda g: embeddings.cosine([1, 2], [1, 2, 3]), "same length"),
     (lambda g: embeddings.cosine([0, 0], [1, 2]), "zero vector"),

@@ -126,6 +126,10 @@ def test_gaussian_density_integrates_to_one():
     (lambda: geometry.pack(1, 3), "n must be at least 2"),
     (lambda: geometry.unbiased_bases(6), "power of 2"),
     (lambda: geometry.greedy_nearly_orthogonal(5, 2.0), "eps must be in"),
+    (lambda: geometry.effective_dimension(torch.zeros(4, 3)), "V must have at least one non-zero row"),
+    (lambda: geometry.effective_dimension(np.zeros((0, 3))), "V must have at least one non-zero row"),
+    (lambda: geometry.effective_dimension(torch.tensor([[1.0, float("nan")]])), "V contains NaN"),
+    (lambda: geometry.effective_dimension(torch.ones(3)), "V must have 2 dimensions"),
 ])
 def test_bad_inputs_get_clear_errors(call, message):
     with pytest.raises(ValueError, match=message):

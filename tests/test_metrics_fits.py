@@ -49,6 +49,11 @@ def test_unrepresented_loss_counts_only_small_rows():
     (lambda: metrics.phi_band(torch.zeros(3, 2), tol=0), "tol"),
     (lambda: metrics.overlaps(torch.zeros(2, 3, 2)), "W"),
     (lambda: metrics.unrepresented_loss(torch.zeros(3, 2), torch.zeros(4)), "p"),
+    (lambda: metrics.crowding(torch.randn(50, 5), top=0, rare_from=10), "top"),
+    (lambda: metrics.crowding(torch.randn(50, 5), top=60, rare_from=10), "top"),
+    (lambda: metrics.crowding(torch.randn(50, 5), top=5), "rare_from"),  # the default 300 is past n = 50
+    (lambda: metrics.crowding(torch.randn(50, 5), top=5, rare_from=49), "rare_from"),  # one rare row
+    (lambda: metrics.crowding(torch.randn(2, 50, 5), top=5, rare_from=10), "W"),
 ])
 def test_metric_bad_input(call, name):
     with pytest.raises(ValueError, match=rf"\b{name}\b"):

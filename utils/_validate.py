@@ -20,6 +20,20 @@ def positive_int(name: str, value: Any) -> int:
     return value
 
 
+def integer(name: str, value: Any, low: int | None = None, high: int | None = None, what: str = "") -> int:
+    """Return value as an int, or raise if it is not an integer in [low, high] (`what` says why those bounds)."""
+    try:
+        result = operator.index(value)
+    except TypeError:
+        result = None
+    if result is None or isinstance(value, bool) or (low is not None and result < low) \
+            or (high is not None and result > high):
+        bounds = f" in [{'-inf' if low is None else low}, {'inf' if high is None else high}]"
+        raise ValueError(f"{name} must be an integer{bounds if low is not None or high is not None else ''}"
+                         f"{what}, got {value!r}")
+    return result
+
+
 def finite_float(name: str, value: Any, low: float | None = None, high: float | None = None,
                  low_open: bool = False) -> float:
     """Return value as a float, or raise if it is NaN, infinite or outside [low, high]."""
@@ -69,3 +83,23 @@ def tensor(name: str, x: Any, dim: int) -> torch.Tensor:
     if t.is_floating_point() and not torch.isfinite(t).all():
         raise ValueError(f"{name} contains NaN or infinite values")
     return t
+
+
+def numbers(name: str, values: Any, low: float | None = None, low_open: bool = False) -> list[float]:
+    """Return a sequence of numbers as a list of floats, or raise naming the first bad entry (name[i])."""
+    try:
+        values = list(values)
+    except TypeError:
+        raise ValueError(f"{name} must be a sequence of numbers, got {values!r}") from None
+    return [finite_float(f"{name}[{i}]", v, low=low, low_open=low_open) for i, v in enumerate(values)]
+
+
+def same_length(at_least: int = 1, **sequences: Any) -> int:
+    """Raise unless the named sequences all have the same length, at least `at_least`; return it."""
+    lengths = {name: len(seq) for name, seq in sequences.items()}
+    if len(set(lengths.values())) > 1 or min(lengths.values()) < at_least:
+        names = list(lengths)
+        names = f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else names[0]
+        got = ", ".join(f"{k}: {v}" for k, v in lengths.items())
+        raise ValueError(f"{names} must have the same length, at least {at_least}; got lengths {got}")
+    return next(iter(lengths.values()))

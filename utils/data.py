@@ -71,7 +71,7 @@ def raise_density(p: torch.Tensor, s: float) -> torch.Tensor:
 
 def sample_dense(p: torch.Tensor, batch: int, generator: torch.Generator | None = None) -> torch.Tensor:
     """A (batch, n) data matrix drawn the paper's way: two dense uniform draws per entry."""
-    p = check.probabilities("p", p)
+    p = _frequencies(p)
     batch = check.positive_int("batch", batch)
     n = p.shape[-1]
     opts = dict(generator=generator, device=p.device)
@@ -107,10 +107,16 @@ def sample_sparse(p: torch.Tensor, batch: int, generator: torch.Generator | None
     draw gaps, accumulate them, and keep positions inside the batch. Cost is
     proportional to batch * E instead of batch * n.
     """
+    return sample_sparse_many(_frequencies(p).unsqueeze(0), batch, [generator])[0]
+
+
+def _frequencies(p) -> torch.Tensor:
+    """One model's feature frequencies: a vector of n probabilities (a stack goes to sample_sparse_many)."""
     p = check.probabilities("p", p)
     if p.dim() != 1:
-        raise ValueError(f"p must be a vector of n probabilities, got shape {tuple(p.shape)}")
-    return sample_sparse_many(p.unsqueeze(0), batch, [generator])[0]
+        raise ValueError(f"p must be a vector of n probabilities (one model), got shape {tuple(p.shape)}; "
+                         "for K models at once use sample_sparse_many")
+    return p
 
 
 def sample_sparse_many(p: torch.Tensor, batch: int, generators: list) -> list[SparseBatch]:

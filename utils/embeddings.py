@@ -144,10 +144,13 @@ def similarity(emb: Embedding, word_a: str, word_b: str) -> float:
 def _nearest(emb: Embedding, direction: np.ndarray, k: int, exclude: set[int]) -> list[tuple[str, float]]:
     """The k searchable words whose vectors make the smallest angle with `direction`."""
     k = check.positive_int("k", k)
+    allowed = int(emb.searchable.sum()) - int(emb.searchable[list(exclude)].sum())
+    check.integer("k", k, 1, allowed, f" (the searchable words of {emb.name} left once the input words are "
+                                      f"excluded)")
     scores = emb.unit @ (direction / np.linalg.norm(direction))
     scores = np.where(emb.searchable, scores, -np.inf)
     scores[list(exclude)] = -np.inf
-    best = np.argpartition(-scores, k)[:k]
+    best = np.argpartition(-scores, k - 1)[:k]
     best = best[np.argsort(-scores[best])]
     return [(emb.words[i], float(scores[i])) for i in best]
 

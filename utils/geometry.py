@@ -86,7 +86,10 @@ def mean_square_overlap(V) -> float:
 def effective_dimension(V) -> float:
     """Participation ratio of the singular values of V (rows x m), (sum s^2)^2 / sum s^4: how many
     directions the rows fill, m for rows spread evenly over all directions, 1 for rows along one."""
-    V = torch.as_tensor(V, dtype=torch.float64)
+    V = check.tensor("V", torch.as_tensor(V, dtype=torch.float64), dim=2)
+    if V.numel() == 0 or not V.any():
+        raise ValueError(f"V must have at least one non-zero row (a zero matrix fills no direction), "
+                         f"got shape {tuple(V.shape)}{' of zeros' if V.numel() else ''}")
     s2 = torch.linalg.eigvalsh(V.T @ V)  # the squared singular values, from the small m x m Gram matrix
     return float(s2.sum() ** 2 / (s2 ** 2).sum())
 

@@ -192,8 +192,10 @@ def seen_share(p: torch.Tensor, pool: int) -> float:
 
 def crossover(xs: Sequence[float], weak: Sequence[float], strong: Sequence[float]) -> float:
     """The first x at which weak drops below strong, interpolated on log(loss); NaN if it never does."""
-    if not (len(xs) == len(weak) == len(strong)) or len(xs) < 2:
-        raise ValueError("xs, weak and strong must have the same length, at least 2")
+    xs = check.numbers("xs", xs)
+    weak, strong = check.numbers("weak", weak, low=0.0, low_open=True), check.numbers("strong", strong, low=0.0,
+                                                                                        low_open=True)
+    check.same_length(2, xs=xs, weak=weak, strong=strong)
     d = [math.log(w) - math.log(s) for w, s in zip(weak, strong)]
     if d[0] < 0:
         return float(xs[0])

@@ -277,7 +277,12 @@ def crowding(W, top: int, rare_from: int = 300) -> dict:
     first); and `raw`: m times the mean squared dot product W_i . W_j of the represented rows, the
     same overlap without dividing by the row norms."""
     W = _weights(W)
-    m = W.shape[1]
+    if W.dim() != 2:
+        raise ValueError(f"W must be one model's (n, m) matrix, got {tuple(W.shape)}")
+    n, m = W.shape
+    top = check.integer("top", top, 2, n, f" (at least two rows, at most n = {n}, to have an overlap)")
+    rare_from = check.integer("rare_from", rare_from, 0, n - 2, f" (the rare rows {rare_from}.. must be at "
+                                                                f"least two of the n = {n})")
     rows = W[row_norms(W) > REPRESENTED]
     k = len(rows)
     gram = rows @ rows.T

@@ -26,6 +26,9 @@ def paper_lr(step: int, steps: int, peak: float = 1e-2, warmup: int = 2000,
     steps = check.positive_int("steps", steps)
     if not 0 <= step < steps:
         raise ValueError(f"step must be in [0, steps={steps}), got {step}")
+    warmup = check.integer("warmup", warmup, low=0, what=" (a number of steps; 0 for no warm-up)")
+    if not 0 <= final_fraction <= 1:
+        raise ValueError(f"final_fraction must be in [0, 1] (the final rate as a share of peak), got {final_fraction}")
     s = step + 1
     low = final_fraction * peak
     if warmup < steps:
@@ -39,6 +42,11 @@ def signed_weight_decay_(W: torch.Tensor, gamma: float | torch.Tensor, lr: float
                          eps: float = EPS) -> torch.Tensor:
     """Apply the signed decay in place to W (n, m) or a stack (K, n, m) with one gamma per model."""
     g = torch.as_tensor(gamma, dtype=W.dtype, device=W.device)
+    if W.dim() not in (2, 3):
+        raise ValueError(f"W must be one model's (n, m) matrix or a stack (K, n, m), got shape {tuple(W.shape)}")
+    if g.dim() > 0 and not (W.dim() == 3 and g.dim() == 1 and len(g) == len(W)):
+        allowed = "one number" + (f" or one per model, shape ({len(W)},)" if W.dim() == 3 else " for one model")
+        raise ValueError(f"gamma must be {allowed}; got shape {tuple(g.shape)} for W of shape {tuple(W.shape)}")
     if W.dim() == 3 and g.dim() == 1:
         g = g.view(-1, 1, 1)
     norms = torch.linalg.vector_norm(W, dim=-1, keepdim=True) + eps

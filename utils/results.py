@@ -254,6 +254,11 @@ def report(source) -> str:
 
 def crossing(x, y, level: float = 0.5) -> float:
     """The first x at which y falls through `level`, interpolated linearly between grid points (NaN if never)."""
+    from . import _validate as check
+
+    x, y = check.numbers("x", x), check.numbers("y", y)
+    check.same_length(1, x=x, y=y)
+    level = check.finite_float("level", level)
     pts = sorted(zip(x, y))
     for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
         if y0 >= level > y1:
