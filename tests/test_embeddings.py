@@ -123,6 +123,15 @@ def test_zipf_fit_recovers_a_planted_exponent():
     assert fit.slope == pytest.approx(-1.3) and fit.prefactor == pytest.approx(3.0)
 
 
-def test_gpt2_facts_are_stated_once():
-    assert embeddings.GPT2_VOCAB == 50_257
-    assert min(embeddings.GPT2_WIDTHS.values()) == 768 and max(embeddings.GPT2_WIDTHS.values()) == 1600
+def test_gpt2_facts_agree_with_the_gpt2_configuration_and_are_stated_once():
+    """Checked against another source than the constants themselves: transformers' GPT2Config defaults
+    are GPT-2 small's configuration; every GPT-2 width is a whole number of 64-wide attention heads."""
+    from transformers import GPT2Config
+
+    config = GPT2Config()
+    assert embeddings.GPT2_VOCAB == config.vocab_size
+    assert embeddings.GPT2_WIDTHS["GPT-2 small"] == config.n_embd == 64 * config.n_head
+    widths = list(embeddings.GPT2_WIDTHS.values())
+    assert widths == sorted(widths) and all(w % 64 == 0 for w in widths)
+    stating = [f.name for f in (ROOT / "utils").glob("*.py") if "50257" in f.read_text().replace("_", "")]
+    assert stating == ["embeddings.py"], f"GPT-2's vocabulary size is written out in {stating}"

@@ -1,5 +1,6 @@
 """The batched trainer is exact: autograd's gradients, the paper-style loop, one-by-one training."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -92,21 +93,56 @@ def test_log_every_keeps_every_kth_loss():
     assert torch.allclose(sparse.losses[0], full.losses[0, 4::5])
 
 
-def test_signed_adamw_optimizer_matches_the_stack_update():
-    """The nn.Module optimiser and the functional update are the same algorithm."""
+def _paper_adamw_numpy(W, b, grads, lrs, gamma, decay_first=True, betas=(0.9, 0.999), eps=1e-8):
+    """The paper's optimiser written out again in float64 numpy, from exp/adamw.py of
+    liuyz0/SuperpositionScaling (no utils code): per step, the decay of W first (gamma >= 0:
+    W (1 - gamma lr); gamma < 0: W + lr gamma W (1 - 1/(|W_i| + eps))), none on b, then Adam with
+    bias corrections, denominator sqrt(v / (1 - b2^t)) + eps and step lr / (1 - b1^t).
+    decay_first=False applies the decay after Adam (a plausible mistake the test must tell apart)."""
+    b1, b2 = betas
+    params = [W.astype(np.float64), b.astype(np.float64)]
+    moments = [[np.zeros_like(q), np.zeros_like(q)] for q in params]
+
+    def decay(Wt, lr):
+        if gamma >= 0:
+            return Wt * (1 - gamma * lr)
+        return Wt + lr * gamma * Wt * (1 - 1 / (np.linalg.norm(Wt, axis=1, keepdims=True) + eps))
+
+    for t, ((gW, gb), lr) in enumerate(zip(grads, lrs), start=1):
+        if decay_first:
+            params[0] = decay(params[0], lr)
+        for i, g in enumerate((gW, gb)):
+            m1, m2 = moments[i]
+            m1[:] = b1 * m1 + (1 - b1) * g
+            m2[:] = b2 * m2 + (1 - b2) * g * g
+            params[i] = params[i] - lr / (1 - b1 ** t) * m1 / (np.sqrt(m2) / np.sqrt(1 - b2 ** t) + eps)
+        if not decay_first:
+            params[0] = decay(params[0], lr)
+    return params
+
+
+@pytest.mark.parametrize("gamma", [-0.7, 0.3])
+def test_signed_adamw_optimizer_is_the_papers_algorithm(gamma):
+    """utils.optim.SignedAdamW against the paper's optimiser written out in numpy: 30 steps, a changing lr."""
     g = torch.Generator().manual_seed(2)
     model = models.ToyModel(50, 5, g)
-    W0, b0 = model.W.detach().clone(), model.b.detach().clone()
-    opt = optim.SignedAdamW([{"params": [model.W], "weight_decay": -0.7}, {"params": [model.b]}], lr=0.01)
-    adam = optim.AdamState([W0, b0])
-    for _ in range(20):
-        gW, gb = torch.randn(50, 5, generator=g), torch.randn(50, generator=g)
+    model.W.data *= 2.0  # rows longer and shorter than 1: the signed decay pulls both ways
+    W0, b0 = model.W.detach().numpy().copy(), model.b.detach().numpy().copy()
+    opt = optim.SignedAdamW([{"params": [model.W], "weight_decay": gamma}, {"params": [model.b]}], lr=0.05)
+    grads = [(torch.randn(50, 5, generator=g), torch.randn(50, generator=g)) for _ in range(30)]
+    lrs = [0.05 * (1 + k) / 30 for k in range(30)]
+    for (gW, gb), lr in zip(grads, lrs):
+        for group in opt.param_groups:
+            group["lr"] = lr
         model.W.grad, model.b.grad = gW.clone(), gb.clone()
         opt.step()
-        optim.signed_weight_decay_(W0, -0.7, 0.01)
-        adam.update_([gW, gb], 0.01)
-    assert torch.allclose(model.W.detach(), W0, atol=1e-6)
-    assert torch.allclose(model.b.detach(), b0, atol=1e-6)
+    as_numpy = [(gW.numpy().astype(np.float64), gb.numpy().astype(np.float64)) for gW, gb in grads]
+    W, b = _paper_adamw_numpy(W0, b0, as_numpy, lrs, gamma)
+    assert np.allclose(model.W.detach().numpy(), W, atol=2e-5)
+    assert np.allclose(model.b.detach().numpy(), b, atol=2e-5)
+    # the comparison is sharp enough to see the order of decay and Adam
+    W_late, _ = _paper_adamw_numpy(W0, b0, as_numpy, lrs, gamma, decay_first=False)
+    assert not np.allclose(model.W.detach().numpy(), W_late, atol=2e-4)
 
 
 def test_schedule_warms_up_then_decays_to_five_percent():
@@ -118,6 +154,21 @@ def test_schedule_warms_up_then_decays_to_five_percent():
     assert all(a >= b for a, b in zip(lrs[2000:], lrs[2001:]))
     short = [optim.paper_lr(s, 100, warmup=2000) for s in range(100)]  # warm-up longer than the run
     assert short[-1] == pytest.approx(5e-4)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: optim.paper_lr(5, 100, warmup=-1), r"warmup must be an integer in \[0, inf\]"),
+    (lambda: optim.paper_lr(5, 100, warmup=2.5), "warmup must be an integer"),
+    (lambda: optim.paper_lr(5, 100, final_fraction=1.5), r"final_fraction must be in \[0, 1\]"),
+    (lambda: optim.signed_weight_decay_(torch.ones(3, 4, 2), torch.tensor([-1.0, 0.5]), 0.1),
+     r"gamma must be one number or one per model, shape \(3,\)"),
+    (lambda: optim.signed_weight_decay_(torch.ones(4, 2), torch.tensor([-1.0, 0.5]), 0.1),
+     "gamma must be one number for one model"),  # once broadcast silently over the columns
+    (lambda: optim.signed_weight_decay_(torch.ones(4), -1.0, 0.1), "W must be one model's"),
+])
+def test_schedule_and_decay_reject_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
 
 
 def test_signed_decay_pulls_rows_to_unit_norm_or_to_zero():
