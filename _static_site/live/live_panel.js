@@ -226,7 +226,7 @@
     var normCanvas = picture('Row norms against rank', 330, 230);
     var gramCanvas = picture('W Wᵀ of the most frequent features', 250, 230);
 
-    var job = null, announced = 0, started = 0, where = '';
+    var job = null, announced = 0, started = 0, where = '', stopPressed = false;
 
     function read() {
       var c = {};
@@ -254,6 +254,7 @@
       job = null;
       train.disabled = false; stop.disabled = true;
       root.removeAttribute('aria-busy');
+      if (stopPressed) { stopPressed = false; train.focus(); }  // Stop was pressed: focus goes back to Train
     }
 
     form.addEventListener('submit', function (ev) {
@@ -322,7 +323,7 @@
       });
     });
     stop.addEventListener('click', function () {
-      if (job) { job.stop(); status.textContent = 'Stopping ...'; train.focus(); }
+      if (job) { stopPressed = true; job.stop(); status.textContent = 'Stopping ...'; }
     });
     root.dataset.state = 'ready';
   }

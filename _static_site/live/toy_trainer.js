@@ -102,7 +102,7 @@
     for (var i = 0; i < n; i++) { p[i] = Math.pow(i + 1, -alpha); total += p[i]; }
     for (i = 0; i < n; i++) p[i] = p[i] / total * E;
     if (p[0] > 1 + 1e-6) {
-      fail('E', 'at most ' + (total / 1).toPrecision(4) + ' for n = ' + n + ', alpha = ' + alpha +
+      fail('E', 'at most ' + total.toPrecision(4) + ' for n = ' + n + ', alpha = ' + alpha +
            ' (larger E makes p_1 = ' + p[0].toPrecision(3) + ' > 1, not a probability)', E);
     }
     for (i = 0; i < n; i++) p[i] = Math.min(p[i], 1);
