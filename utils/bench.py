@@ -9,9 +9,9 @@ import torch
 
 from .data import power_law, sample_sparse
 from .reference import PaperStyleTrainer
+from .sweep import PAPER_WIDTHS
 from .train import StackTrainer, TrainConfig
 
-PAPER_WIDTHS = (10, 15, 25, 39, 63, 100)
 
 
 @dataclass(frozen=True)
