@@ -33,11 +33,15 @@ def main(argv=None) -> None:
     ap.add_argument("--widths", type=int, nargs="+", default=[10, 25, 100])
     ap.add_argument("--steps", type=int, nargs="+", default=[3000, 12000, 24000])
     ap.add_argument("--out", type=Path, default=results.PROBE)
+    ap.add_argument("--allow-dirty", action="store_true", help="write into data/ from a modified utils/ "
+                    "(refused otherwise; recorded in the provenance)")
     args = ap.parse_args(argv)
+    run_info = runfiles.provenance(["scripts/overlap_vs_training.py"] + sys.argv[1:], program="python",
+                                   out=args.out, allow_dirty=args.allow_dirty, error=SweepError)
     runfiles.output_dir(args.out.parent, SweepError)
     doc = runfiles.resume(args.out, results.PROBE_SETTINGS, results.PROBE_FORMAT, results.PROBE_VERSION,
                           results.load_probe, SweepError, "a probe")
-    doc["runs"].append(runfiles.provenance(["scripts/overlap_vs_training.py"] + sys.argv[1:], program="python"))
+    doc["runs"].append(run_info)
     done = {(r["m"], r["steps"]) for r in doc["records"]}
     print(f"{'m':>4} {'steps':>6} {'m*msq all':>10} {'raw dots':>9} {'top m':>7} {'rank>=300':>10} {'rare dims':>10}")
     for m in args.widths:

@@ -33,7 +33,7 @@ def _sweep(args) -> int:
     from . import sweep
 
     path = sweep.run(args.preset, args.out, device=args.device, shard=args.shard,
-                     progress=False if args.quiet else None, argv=args.argv)
+                     progress=False if args.quiet else None, argv=args.argv, allow_dirty=args.allow_dirty)
     print(f"{path}: {sweep.summary(sweep.load(path))}")
     return 0
 
@@ -41,7 +41,7 @@ def _sweep(args) -> int:
 def _sweep_merge(args) -> int:
     from . import sweep
 
-    path = sweep.merge(args.out, args.dirs)
+    path = sweep.merge(args.out, args.dirs, argv=args.argv, allow_dirty=args.allow_dirty)
     print(f"{path}: {sweep.summary(sweep.load(path))}")
     return 0
 
@@ -78,7 +78,8 @@ def _sweep_report(args) -> int:
 def _lm_family(args) -> int:
     from . import lm
 
-    path = lm.run_family(args.preset, args.out, progress=False if args.quiet else None, argv=args.argv)
+    path = lm.run_family(args.preset, args.out, progress=False if args.quiet else None, argv=args.argv,
+                         allow_dirty=args.allow_dirty)
     doc = lm.load_family(path)
     for r in doc["records"]:
         print(f"width {r['width']:4d} seed {r['seed']}: val_loss {r['val_loss']:.3f} "
@@ -86,6 +87,12 @@ def _lm_family(args) -> int:
               f"(init {r['init']['m_msq']:.2f}), {r['wall_s']:.0f} s")
     print(f"{path}: {len(doc['records'])} model(s)")
     return 0
+
+
+#: the help of --allow-dirty, shared by every command that writes cached data
+ALLOW_DIRTY_HELP = ("write into data/ even when utils/ differs from the checked-out commit (refused "
+                    "otherwise, since the recorded commit would not reproduce the data); the provenance "
+                    "records utils_modified, the differing files and allow_dirty")
 
 
 def _lm_parser(sub):
@@ -108,6 +115,7 @@ def _lm_parser(sub):
     s.add_argument("--preset", required=True, choices=list(LM_PRESETS), help="which family (see above)")
     s.add_argument("--out", help="output directory (default: data/lm-PRESET)")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument("--allow-dirty", action="store_true", help=ALLOW_DIRTY_HELP)
     s.set_defaults(func=_lm_family)
 
 
@@ -129,6 +137,7 @@ def _sweep_parser(sub):
     s.add_argument("--shard", metavar="K/N", help="run only the K-th of N disjoint slices (K = 1..N), "
                    "e.g. one task of a Slurm job array; combine the slices with `sweep merge`")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument("--allow-dirty", action="store_true", help=ALLOW_DIRTY_HELP)
     s.set_defaults(func=_sweep)
 
 
@@ -137,6 +146,7 @@ def _merge_parser():
                                 description="Combine the sweep.json files of shards of one preset.")
     m.add_argument("out", help="output directory for the merged sweep.json")
     m.add_argument("dirs", nargs="+", help="shard output directories")
+    m.add_argument("--allow-dirty", action="store_true", help=ALLOW_DIRTY_HELP)
     m.set_defaults(func=_sweep_merge)
     return m
 

@@ -372,10 +372,16 @@ def tokenizer(path: str | Path):
 
 
 def run_family(name: str, out: str | Path | None = None, progress: bool | None = None, argv=None,
-               corpus_file=None) -> Path:
-    """Train every (width, seed) of a preset not yet in OUT/lm.json; resumable at the granularity of one model."""
+               corpus_file=None, allow_dirty: bool = False) -> Path:
+    """Train every (width, seed) of a preset not yet in OUT/lm.json; resumable at the granularity of one model.
+
+    Writing into data/ from a utils/ that differs from its commit is refused unless allow_dirty
+    (runfiles.provenance says why; the provenance records it).
+    """
     pr = lm_preset(name)
-    out = runfiles.output_dir(out if out is not None else default_dir(name), LMError)
+    out = Path(out if out is not None else default_dir(name))
+    run_info = runfiles.provenance(argv, out=out, allow_dirty=allow_dirty, error=LMError)
+    out = runfiles.output_dir(out, LMError)
     settings = json.loads(json.dumps(asdict(pr)))  # as stored: tuples become lists
     path = out / "lm.json"
     doc = runfiles.resume(path, settings, FORMAT, VERSION, load_family, LMError, "a family")
@@ -387,7 +393,7 @@ def run_family(name: str, out: str | Path | None = None, progress: bool | None =
     corpus = prepare(pr.vocab_size, corpus_file)
     corpus.tokenizer.save(str(out / "tokenizer.json"))
     saved = dict(np.load(out / "unembeddings.npz")) if (out / "unembeddings.npz").exists() else {}
-    doc["runs"].append(runfiles.provenance(argv))
+    doc["runs"].append(run_info)
     doc["corpus"] = dict(source=CORPUS_REQUIREMENT, val_plays=list(VAL_PLAYS), train_tokens=len(corpus.train),
                          val_tokens=len(corpus.val))
     bar = runfiles.progress_bar(len(todo) * pr.tokens, progress, f"lm-family {name}", "token")

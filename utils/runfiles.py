@@ -81,22 +81,58 @@ def write_atomic(path: Path, doc: dict) -> None:
     os.replace(tmp, path)
 
 
-def provenance(argv=None, program: str = "python -m utils") -> dict:
-    """How this run was made: command (program and argv), commit, versions, machine."""
+def utils_state() -> tuple[str, list[str] | None]:
+    """The commit of the checkout and the files under utils/ that differ from it (modified, staged,
+    deleted or untracked), as git reports them; ("unknown", None) where git cannot tell."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                                timeout=10).stdout.strip() or "unknown"
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "utils"], cwd=ROOT, capture_output=True,
-                                    text=True, timeout=10).stdout.strip())
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10)
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--", "utils"], cwd=ROOT,
+                                capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
-        commit, dirty = "unknown", None
+        return "unknown", None
+    if head.returncode != 0 or status.returncode != 0:
+        return "unknown", None
+    return head.stdout.strip(), [line[3:] for line in status.stdout.splitlines() if line.strip()]
+
+
+def _writes_cached_data(out) -> bool:
+    """Is `out` inside data/, the cached results the book reads?"""
+    from .paths import DATA
+
+    return out is not None and Path(out).resolve().is_relative_to(DATA.resolve())
+
+
+def provenance(argv=None, program: str = "python -m utils", out=None, allow_dirty: bool = False,
+               error: type[Exception] = RuntimeError) -> dict:
+    """How this run was made: command (program and argv), commit, whether utils/ differs from it,
+    versions, machine.
+
+    A run that writes into data/ (`out`) from a utils/ that differs from its commit (or where git
+    cannot tell) is refused with `error` unless allow_dirty is set, since its recorded commit would not
+    reproduce it; allow_dirty is recorded, and so are the differing files.
+    """
+    commit, changes = utils_state()
+    dirty = None if changes is None else bool(changes)
+    if dirty is not False and not allow_dirty and _writes_cached_data(out):
+        what = (f"utils/ differs from commit {commit[:10]} ({_listing(changes)})" if dirty else
+                "git cannot tell whether utils/ differs from its commit (not a git checkout?)")
+        raise error(f"refusing to write cached data to {out}: {what}, so the commit recorded in its provenance "
+                    f"would not reproduce it. Commit the changes to utils/ and run the same command again, "
+                    f"or write elsewhere with --out DIR, or pass --allow-dirty to write it anyway (the "
+                    f"provenance then records utils_modified: true and allow_dirty: true)")
     import numpy
 
     argv = sys.argv if argv is None else argv
     return dict(command=f"{program} " + " ".join(argv), commit=commit, utils_modified=dirty,
+                utils_changes=changes or [], allow_dirty=bool(allow_dirty),
                 python=platform.python_version(), torch=torch.__version__, numpy=numpy.__version__,
                 machine=platform.machine(), threads=torch.get_num_threads(),
                 started=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+
+
+def _listing(files: list[str], most: int = 5) -> str:
+    more = f" and {len(files) - most} more" if len(files) > most else ""
+    return ", ".join(files[:most]) + more
 
 
 def progress_bar(total: int, progress: bool | None, desc: str, unit: str):

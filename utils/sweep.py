@@ -365,8 +365,11 @@ def stacks(groups: list[Group], limit: int = MAX_STACK) -> list[list[Group]]:
 
 
 def run(name: str, out: str | Path | None = None, device: str = "cpu", shard: str | None = None,
-        progress: bool | None = None, argv=None, stop_after: int | None = None) -> Path:
+        progress: bool | None = None, argv=None, stop_after: int | None = None, allow_dirty: bool = False) -> Path:
     """Train every model of the preset (or of one shard) not yet in out/sweep.json; return the file.
+
+    Writing into data/ from a utils/ that differs from its commit is refused unless allow_dirty
+    (runfiles.provenance says why; the provenance records it).
 
     Groups of the same width and step count are trained together (see `stacks`); the records of a
     stack are written when it finishes. stop_after: stop after this many stacks (for tests of resuming).
@@ -374,12 +377,12 @@ def run(name: str, out: str | Path | None = None, device: str = "cpu", shard: st
     pr = preset(name)
     sh = parse_shard(shard)
     out = Path(out) if out is not None else default_dir(name)
+    run_info = runfiles.provenance(argv, out=out, allow_dirty=allow_dirty, error=SweepError)
     settings = _settings(pr, sh)
     doc = _open_sweep(out, settings)
     path = out / "sweep.json"
     done = {r["key"] for r in doc["records"]}
     todo = [g for g in shard_groups(pr, sh) if not set(g.keys()) <= done]
-    run_info = runfiles.provenance(argv)
     run_info.update(device=device, groups_to_train=len(todo))
     doc["runs"].append(run_info)
     runfiles.write_atomic(path, doc)
@@ -415,15 +418,17 @@ def run(name: str, out: str | Path | None = None, device: str = "cpu", shard: st
     return path
 
 
-def merge(out: str | Path, dirs: list[str | Path]) -> Path:
-    """Combine the sweep.json of several shards of one preset into out/sweep.json."""
+def merge(out: str | Path, dirs: list[str | Path], argv=None, allow_dirty: bool = False) -> Path:
+    """Combine the sweep.json of several shards of one preset into out/sweep.json (refused like `run`
+    when it would write into data/ from a modified utils/, unless allow_dirty)."""
     if not dirs:
         raise SweepError("merge needs at least one shard directory")
     merged = _merged([_read(d) for d in dirs], [str(d) for d in dirs])
     out = Path(out)
+    run_info = runfiles.provenance(argv, out=out, allow_dirty=allow_dirty, error=SweepError)
     doc = _open_sweep(out, merged["settings"])
     doc["records"] = merged["records"]
-    doc["runs"] = merged["runs"] + [dict(runfiles.provenance(), merged=[str(d) for d in dirs])]
+    doc["runs"] = merged["runs"] + [dict(run_info, merged=[str(d) for d in dirs])]
     path = out / "sweep.json"
     runfiles.write_atomic(path, doc)
     return path
