@@ -102,6 +102,90 @@ def test_schedules_and_curriculum():
     assert capstone.data_alpha(100, c) == capstone.TASK["alpha"]
 
 
+def test_the_task_and_the_baseline_cannot_be_changed_from_a_kernel():
+    with pytest.raises(TypeError):
+        capstone.TASK["steps"] = 10 ** 6
+    with pytest.raises(TypeError):
+        capstone.BASELINE["lr"] = 0.1
+    assert capstone.validate({})["steps"] == 1000
+
+
+# one test per option: each does what ALLOWED says, checked on the trained numbers themselves
+
+ONE_STEP = dict(SMALL, widths=(6,))
+
+
+def _init_draws(task, m, seed, scale=1.0):
+    """The paper's initialisation, drawn here from the seed (W ~ N(0, 1/m) times scale, then b ~ N(0, 1))."""
+    g = torch.Generator().manual_seed(seed)
+    W = torch.randn(task["n"], m, generator=g) / math.sqrt(m) * scale
+    return W, torch.randn(task["n"], generator=g), g
+
+
+def _first_step(settings, task=ONE_STEP, seed=7):
+    s = capstone.validate(dict(settings, steps=1, warmup=0, final_lr_fraction=1.0, gamma=0.0), None, task)
+    W, b = capstone._train([s], [task["widths"][0]], [seed], task)
+    return s, W[0], b[0]
+
+
+def test_batch_option_trains_on_the_first_rows_of_the_graders_batch():
+    """One step at batch 8 moves W by exactly Adam's first step on the gradient of those 8 samples,
+    computed here with autograd from the drawn batch."""
+    task, m, seed = ONE_STEP, ONE_STEP["widths"][0], 7
+    s, W1, b1 = _first_step(dict(batch=8, lr=0.01), task, seed)
+    W0, b0, g = _init_draws(task, m, seed)
+    p = data.power_law(task["n"], task["alpha"], task["E"])
+    x = data.sample_sparse_many(p[None], task["batch"], [g])[0].to_dense()[:8]
+    W0.requires_grad_(True)
+    b0.requires_grad_(True)
+    loss = ((torch.relu(x @ W0 @ W0.T + b0) - x) ** 2).mean()
+    gW, gb = torch.autograd.grad(loss, [W0, b0])
+    # Adam's first bias-corrected step is lr * g / (|g| + eps)
+    assert torch.allclose(W1, W0.detach() - 0.01 * gW / (gW.abs() + 1e-8), atol=1e-6)
+    assert torch.allclose(b1, b0.detach() - 0.01 * gb / (gb.abs() + 1e-8), atol=1e-6)
+    _, W_full, _ = _first_step(dict(lr=0.01), task, seed)
+    assert not torch.allclose(W_full, W1, atol=1e-4)  # the full batch is another gradient
+
+
+def test_bias_init_and_init_scale_set_the_starting_point():
+    task, m, seed = ONE_STEP, ONE_STEP["widths"][0], 3
+    lr = 1e-9  # one step this small leaves the starting point visible to 1e-8
+    _, W, b = _first_step(dict(lr=lr, bias_init=0.5, init_scale=2.0), task, seed)
+    W0, _, _ = _init_draws(task, m, seed, scale=2.0)
+    assert torch.allclose(b, torch.full_like(b, 0.5), atol=1e-7)
+    assert torch.allclose(W, W0, atol=1e-7)
+
+
+def test_schedule_option_is_the_learning_rate_the_models_get():
+    """With a linear schedule down to 0 the second of two steps has learning rate 0: the model ends where
+    one step at the peak rate leaves it; with a constant schedule it moves on."""
+    task = dict(SMALL, widths=(6,))
+    two = dict(steps=2, warmup=1, final_lr_fraction=0.0, gamma=0.0)  # step 0 is the warm-up's: lr = peak
+    lin = capstone._train([capstone.validate(dict(two, schedule="linear"), None, task)], [6], [5], task)
+    const = capstone._train([capstone.validate(dict(two, schedule="constant"), None, task)], [6], [5], task)
+    one = capstone._train([capstone.validate(dict(steps=1, warmup=0, final_lr_fraction=1.0, gamma=0.0),
+                                             None, task)], [6], [5], task)
+    assert torch.equal(lin[0], one[0]) and torch.equal(lin[1], one[1])
+    assert not torch.allclose(const[0], lin[0], atol=1e-5)
+
+
+def test_curriculum_option_changes_the_data_law_step_by_step(monkeypatch):
+    """The laws the trainer asks for: alpha = 0 at step 0, moving linearly to the task's 1 at step 10."""
+    asked = []
+    real = capstone.power_law
+
+    def spy(n, alpha, E=1.0):
+        asked.append(alpha)
+        return real(n, alpha, E)
+
+    monkeypatch.setattr(capstone, "power_law", spy)
+    task = dict(SMALL, widths=(6,), steps=20)
+    s = capstone.validate(dict(curriculum_alpha=0.0, curriculum_steps=10), None, task)
+    capstone._train([s], [6], [1], task)
+    assert asked[:3] == [0.0, 0.1, 0.2] and asked[-1] == 1.0
+    assert sorted(set(asked)) == [round(0.1 * k, 4) for k in range(11)]
+
+
 # --------------------------------------------------------------------------- scoring
 
 def _evaluation(losses: dict) -> capstone.Evaluation:

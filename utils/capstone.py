@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from collections.abc import Mapping
+from types import MappingProxyType
 
 import torch
 
@@ -28,13 +30,15 @@ from .geometry import single_thread
 from .models import forward
 from .optim import AdamState, signed_weight_decay_
 
-#: the fixed task: what every submission is trained and measured on
-TASK = dict(n=200, alpha=1.0, E=1.0, widths=(5, 10, 20), steps=1000, batch=256, seeds=3, test_batch=20_000)
+#: the fixed task: what every submission is trained and measured on (read-only, so that a learner's
+#: kernel cannot change what the grader trains; a changed copy, dict(TASK, ...), is for the tests)
+TASK = MappingProxyType(dict(n=200, alpha=1.0, E=1.0, widths=(5, 10, 20), steps=1000, batch=256, seeds=3,
+                             test_batch=20_000))
 
 #: the paper's recipe, shrunk to the budget: the baseline every submission is compared with
 #: (warmup None: a tenth of the steps, as the paper's 2,000 of 20,000)
-BASELINE = dict(gamma=-1.0, lr=1e-2, warmup=None, final_lr_fraction=0.05, schedule="cosine",
-                bias_init="normal", init_scale=1.0, curriculum_alpha=None, curriculum_steps=0)
+BASELINE = MappingProxyType(dict(gamma=-1.0, lr=1e-2, warmup=None, final_lr_fraction=0.05, schedule="cosine",
+                                 bias_init="normal", init_scale=1.0, curriculum_alpha=None, curriculum_steps=0))
 
 #: what a submission may set, with the allowed range (defaults: the baseline)
 ALLOWED = {
@@ -71,7 +75,7 @@ def _fail(message: str):
 def validate(settings: dict, m: int | None = None, task: dict = TASK) -> dict:
     """The full settings (baseline defaults filled in) of one submission, or SubmissionError saying what is wrong."""
     where = f" (for width m = {m})" if m is not None else ""
-    if not isinstance(settings, dict):
+    if not isinstance(settings, Mapping):
         _fail(f"a submission must be a dict of settings or a function of m returning one{where}; "
               f"got {type(settings).__name__}")
     fixed = {"m": "widths", "width": "widths", "widths": "widths", "n": "n", "alpha": "alpha", "E": "E",
