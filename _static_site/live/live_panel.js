@@ -19,7 +19,7 @@
   var CSS = [
     '.course-live{border:1px solid #bbb;border-radius:6px;padding:10px 12px;margin:12px 0;background:#fff;color:#111}',
     '.course-live fieldset{border:0;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:6px 14px}',
-    '.course-live legend{font-weight:600;margin-bottom:4px}',
+    '.course-live legend{font-weight:600;font-size:1em;margin-bottom:4px;float:none;width:auto}',
     '.course-live-field{display:inline-flex;flex-direction:column;font-size:0.9em;min-width:7.5em}',
     '.course-live-field input[type=number]{width:7em;min-height:28px}',
     '.course-live-field input[type=range]{width:14em;min-height:28px}',
@@ -30,8 +30,8 @@
     '.course-live-status{font-weight:600;margin:4px 0}',
     '.course-live-numbers{font-family:monospace;font-size:0.9em;margin:4px 0}',
     '.course-live-pictures{display:flex;flex-wrap:wrap;gap:8px}',
-    '.course-live-figure{margin:0}',
-    '.course-live-figure figcaption{font-size:0.85em;text-align:center}',
+    '.course-live .course-live-figure{margin:0;padding:0}',
+    '.course-live .course-live-figure figcaption{font-size:0.85em;text-align:center;color:#222;margin:2px 0 0;padding:0}',
     '.course-live-sliders{display:flex;flex-wrap:wrap;gap:6px 18px;align-items:flex-end}',
     '.course-live-arrows{max-width:100%;height:auto;display:block}',
   ].join('\n');
