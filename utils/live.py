@@ -56,6 +56,9 @@ class LivePanel:
 
     def _loader(self) -> str:
         if not _static():
+            if not all((LIVE / name).exists() for name in SCRIPTS):  # utils installed without the repository
+                return (f"<p>The live panel's scripts are not here ({LIVE}); the same training in Python is "
+                        "<code>utils.train.train</code>.</p>")
             return "<script>" + "\n".join(_script(s) for s in SCRIPTS) + "\nwindow.CourseLive.mountAll();</script>"
         # data-content_root is Sphinx's path from this page to the site's root (e.g. "../")
         return ("<script>(function(){if(window.CourseLive){window.CourseLive.mountAll();return;}"
