@@ -45,13 +45,16 @@ def test_widths_at_and_beyond_n_leave_the_one_over_m_line():
 
 def test_pool_batches_are_drawn_from_the_pool_only():
     p = data.power_law(30, 0.8, E=2.0)
-    g = torch.Generator().manual_seed(0)
-    pool = data.sample_dense(p, 7, g)
     gens = [torch.Generator().manual_seed(1), torch.Generator().manual_seed(2)]
-    batches = implications._batches(p, {1: pool}, gens, 64)
+    pools = implications._PoolData(p, [None, 7], 64)
+    batches = pools(0, range(2), gens)
+    pool = pools.drawn[1]  # model 1's 7 samples, drawn at its first batch
+    assert pool.shape == (7, 30) and 0 not in pools.drawn
     x = batches[1].to_dense()
     assert all(any(torch.equal(row, r) for r in pool) for row in x)
     assert batches[0].batch == 64 and batches[0].n == 30
+    again = pools(1, range(2), gens)[1].to_dense()  # the next step picks from the same pool
+    assert all(any(torch.equal(row, r) for r in pool) for row in again)
 
 
 def test_training_on_a_small_pool_memorises_it():

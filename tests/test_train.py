@@ -245,3 +245,24 @@ def test_splitting_the_stack_between_threads_changes_no_number(m):
         runs.append((t.W, losses))
     for W, losses in runs[1:]:
         assert torch.equal(W, runs[0][0]) and torch.equal(losses, runs[0][1])
+
+
+def test_models_with_different_batch_sizes_train_as_they_would_alone():
+    """A data hook may give the models of one worker batches of different sizes (the capstone does):
+    each model then trains exactly as it does alone with its own batch size."""
+    from utils.data import power_law, sample_sparse_many
+
+    p = power_law(50, 1.0)
+    sizes, gammas, seeds = [64, 16, 64, 32], [-1.0, 0.5, -0.3, 1.0], [1, 2, 3, 4]
+
+    def data(step, models, gens):
+        return [sample_sparse_many(p[None], sizes[k], [g])[0] for k, g in zip(models, gens)]
+
+    cfg = TrainConfig(n=50, m=6, steps=30, batch=64, warmup=3, progress=False)
+    t = StackTrainer(p, gammas, cfg, seeds=seeds, workers=1, data=data)
+    for step in range(cfg.steps):
+        t.step(step, need_loss=step == cfg.steps - 1)
+    for k in range(4):
+        alone = train(p, gammas[k], TrainConfig(n=50, m=6, steps=30, batch=sizes[k], warmup=3, progress=False),
+                      seeds=[seeds[k]])
+        assert torch.equal(alone.W[0], t.W[k]) and torch.equal(alone.b[0], t.b[k]), k

@@ -26,9 +26,7 @@ import torch
 
 from .data import U_SQUARE_MEAN, power_law, sample_dense, sample_sparse_many
 from .fits import fit_power_law
-from .geometry import single_thread
 from .models import forward
-from .optim import AdamState, signed_weight_decay_
 
 #: the fixed task: what every submission is trained and measured on (read-only, so that a learner's
 #: kernel cannot change what the grader trains; a changed copy, dict(TASK, ...), is for the tests)
@@ -202,48 +200,56 @@ def evaluate(submission, seed: int = 0, task: dict = TASK) -> Evaluation:
 
 
 def _train(settings: list, widths: list, seeds: list, task: dict):
-    """K models (padded to the largest width) trained at once, each with its own settings.
+    """K models (padded to the largest width) trained at once by `utils.train.train`, each with its own settings.
 
-    The same steps as `utils.train.train` (signed decay, then a bias-corrected Adam step), with a
-    learning rate, decay and data law per model: with the baseline's settings it trains the
-    same models as `utils.train.train` with the paper's schedule.
+    Per model: its initialisation (init_scale, bias_init), its learning rate (schedule, warm-up,
+    steps: 0 once its steps are done), its data (curriculum, batch) and gamma. With the baseline's
+    settings it trains the same models as `utils.train.train` with the paper's schedule.
     """
-    from .train import loss_and_grads
+    from .train import TrainConfig, train
 
-    n, K, M = task["n"], len(widths), max(widths)
-    gens = [torch.Generator().manual_seed(s) for s in seeds]
-    W = torch.zeros(K, n, M)
-    b = torch.zeros(K, n)
-    for k, (s, m, g) in enumerate(zip(settings, widths, gens)):
-        W[k, :, :m] = torch.randn(n, m, generator=g) / math.sqrt(m) * s["init_scale"]
-        bk = torch.randn(n, generator=g)  # drawn in every case, so the data stream does not depend on the choice
-        b[k] = bk if s["bias_init"] == "normal" else torch.full((n,), s["bias_init"])
-    mask = (torch.arange(M) < torch.tensor(widths).unsqueeze(1)).float().unsqueeze(1)
-    gamma = torch.tensor([s["gamma"] for s in settings])
-    adam = AdamState([W, b])
-    steps = max(s["steps"] for s in settings)
-    works, laws = {}, {}
-    with single_thread():
-        for step in range(steps):
-            active = [k for k, s in enumerate(settings) if step < s["steps"]]
-            P = []
-            for k in active:
-                a = round(data_alpha(step, settings[k], task), 4)
-                if a not in laws:
-                    laws[a] = power_law(n, a, task["E"])
-                P.append(laws[a])
-            # every model draws a full batch from its own generator; a smaller batch keeps the first rows
-            drawn = dict(zip(active, sample_sparse_many(torch.stack(P), task["batch"], [gens[k] for k in active])))
-            gW, gb = torch.zeros(K, n, M), torch.zeros(K, n)
-            for size in sorted({settings[k]["batch"] for k in active}):
-                sel = [k for k in active if settings[k]["batch"] == size]
-                _, gW[sel], gb[sel] = loss_and_grads(W[sel], b[sel], [_prefix(drawn[k], size) for k in sel], False,
-                                                     works.setdefault(size, {}))
-            # a model past its own number of steps gets learning rate 0: it no longer moves
-            lr = torch.tensor([learning_rate(step, s) if step < s["steps"] else 0.0 for s in settings])
-            signed_weight_decay_(W, gamma * lr, 1.0)  # the per-model lr folded into gamma (same sign)
-            adam.update_([gW.mul_(mask), gb], lr)
-    return W, b
+    n, steps = task["n"], max(s["steps"] for s in settings)
+
+    def init(k: int, g: torch.Generator):
+        s, m = settings[k], widths[k]
+        W = torch.randn(n, m, generator=g) / math.sqrt(m) * s["init_scale"]
+        b = torch.randn(n, generator=g)  # drawn in every case, so the data stream does not depend on the choice
+        return W, (b if s["bias_init"] == "normal" else torch.full((n,), float(s["bias_init"])))
+
+    def lr(step: int) -> torch.Tensor:  # a model past its own number of steps gets 0: it no longer moves
+        return torch.tensor([learning_rate(step, s) if step < s["steps"] else 0.0 for s in settings])
+
+    data = _Batches(settings, task)
+    cfg = TrainConfig(n=n, m=max(widths), steps=steps, batch=task["batch"], log_every=steps, progress=False)
+    res = train(data.law(task["alpha"]), [s["gamma"] for s in settings], cfg, seeds=seeds, widths=widths,
+                data=data, lr=lr, init=init)
+    return res.W, res.b
+
+
+class _Batches:
+    """Each step's batches: a full batch from the model's data law at that step (the curriculum), of
+    which the model keeps its first `batch` rows; nothing (an empty batch) once its steps are done."""
+
+    def __init__(self, settings: list, task: dict):
+        self.settings, self.task, self.laws = settings, task, {}
+
+    def law(self, alpha: float) -> torch.Tensor:
+        if alpha not in self.laws:
+            self.laws[alpha] = power_law(self.task["n"], alpha, self.task["E"])
+        return self.laws[alpha]
+
+    def __call__(self, step: int, models: range, gens: list) -> list:
+        from .data import SparseBatch
+
+        s = self.settings
+        active = [j for j, k in enumerate(models) if step < s[k]["steps"]]
+        P = [self.law(round(data_alpha(step, s[models[j]], self.task), 4)) for j in active]
+        drawn = dict(zip(active, sample_sparse_many(torch.stack(P), self.task["batch"], [gens[j] for j in active]))) \
+            if active else {}
+        none = torch.zeros(0, dtype=torch.long)
+        return [_prefix(drawn[j], s[k]["batch"]) if j in drawn else
+                SparseBatch(rows=none, cols=none, values=torch.zeros(0), batch=s[k]["batch"], n=self.task["n"])
+                for j, k in enumerate(models)]
 
 
 def _prefix(sb, size: int):

@@ -1,13 +1,10 @@
 """Chapter 8, what superposition implies: widths up to and beyond n, finite data, packing, reading a model.
 
 `train_widths` trains K toy models of *different* widths in one stack (any m >= 1,
-also m >= n, which `utils.train` refuses) with the paper's optimiser and schedule,
-on fresh data or on a finite pool of samples that is re-used. The stack is
-padded to the largest width with zero columns; a zero column gets a zero
-gradient, so Adam and the signed decay keep it at zero and row norms are
-unchanged: every model trains as it would alone. For m < n and fresh
-data a model sees the same initialisation and the same batches as
-`utils.train.train` with the same seed (the tests check the two agree).
+also m >= n) on fresh data or on a finite pool of samples that is re-used. It
+is a thin caller of `utils.train.train` (widths= pads the stack with zero
+columns, which get no update; data= supplies the pools), so for m < n and
+fresh data a model is the one `train` gives with the same seed.
 
 The other functions are the small calculations of the chapter: local
 exponents along a curve, the loss a finite pool cannot teach, where weak
@@ -28,7 +25,6 @@ from . import _validate as check
 from .geometry import single_thread
 from .data import U_SQUARE_MEAN, SparseBatch, sample_dense, sample_sparse_many
 from .models import forward
-from .optim import AdamState, paper_lr, signed_weight_decay_
 
 
 @dataclass
@@ -56,13 +52,6 @@ def _per_model(name: str, value, K: int) -> list:
     return [value] * K
 
 
-def _init(n: int, m: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """The paper's initialisation for any width (the same draws as models.init_params when m < n)."""
-    W = torch.randn(n, m, generator=generator) / math.sqrt(m)
-    b = torch.randn(n, generator=generator)
-    return W, b
-
-
 def train_widths(p: torch.Tensor, widths: Sequence[int], gamma: float | Sequence[float] = -1.0,
                  pool: int | None | Sequence[int | None] = None, steps: int = 2000, batch: int = 512,
                  lr: float = 1e-2, warmup: int | None = None, final_lr_fraction: float = 0.05,
@@ -73,14 +62,13 @@ def train_widths(p: torch.Tensor, widths: Sequence[int], gamma: float | Sequence
     every step; pool=D draws D samples once (from the model's own generator, after its
     initialisation) and every step picks `batch` of them at random, with replacement.
     warmup defaults to a tenth of the steps, as in the paper (2,000 of 20,000).
-    Gradients come from `utils.train.loss_and_grads`, the course trainer's exact backward pass.
+    The training is `utils.train.train`'s, with a stack as wide as the widest model.
     """
-    from .train import loss_and_grads
+    from .train import TrainConfig, train
 
     p = check.probabilities("p", p)
     if p.dim() != 1:
         raise ValueError(f"p must be a vector of n probabilities, got shape {tuple(p.shape)}")
-    n = p.numel()
     widths = [check.positive_int("width", m) for m in widths]
     K = len(widths)
     if K == 0:
@@ -88,55 +76,38 @@ def train_widths(p: torch.Tensor, widths: Sequence[int], gamma: float | Sequence
     gammas = [check.finite_float("gamma", g) for g in _per_model("gamma", gamma, K)]
     pools = [None if d is None else check.positive_int("pool", d) for d in _per_model("pool", pool, K)]
     steps = check.positive_int("steps", steps)
-    batch = check.positive_int("batch", batch)
-    log_every = check.positive_int("log_every", log_every)
-    check.finite_float("lr", lr, low=0.0, low_open=True)
-    check.finite_float("final_lr_fraction", final_lr_fraction, low=0.0, high=1.0)
     warmup = steps // 10 if warmup is None else warmup
-    if not isinstance(warmup, int) or isinstance(warmup, bool) or warmup < 0:
-        raise ValueError(f"warmup must be a non-negative integer number of steps, got {warmup!r}")
     seeds = [seed + k for k in range(K)] if seeds is None else [int(s) for s in seeds]
-    if len(seeds) != K:
-        raise ValueError(f"seeds must give one seed per model ({K}), got {len(seeds)}")
-
-    gens = [torch.Generator().manual_seed(s) for s in seeds]
-    M = max(widths)
-    W = torch.zeros(K, n, M)  # model k uses the first widths[k] columns; the rest stay exactly 0
-    b = torch.zeros(K, n)
-    for k, (m, g) in enumerate(zip(widths, gens)):
-        W[k, :, :m], b[k] = _init(n, m, g)
-    mask = (torch.arange(M) < torch.tensor(widths).unsqueeze(1)).float().unsqueeze(1)  # (K, 1, M)
-    pool_x = {k: sample_sparse_many(p.unsqueeze(0), d, [gens[k]])[0].to_dense()
-              for k, d in enumerate(pools) if d is not None}
-    adam, work, gamma_t = AdamState([W, b]), {}, torch.tensor(gammas)
-    losses = torch.empty(K, steps // log_every)
-    with single_thread():  # small kernels: a second thread costs more than it gives
-        for step in range(steps):
-            log = (step + 1) % log_every == 0
-            rate = paper_lr(step, steps, lr, warmup, final_lr_fraction)
-            loss, gW, gb = loss_and_grads(W, b, _batches(p, pool_x, gens, batch), log, work)
-            signed_weight_decay_(W, gamma_t, rate)
-            adam.update_([gW.mul_(mask), gb], rate)
-            if log:
-                losses[:, (step + 1) // log_every - 1] = loss
-    return WidthsResult(W=[W[k, :, :m].clone() for k, m in enumerate(widths)], b=b, widths=widths,
-                        gammas=gammas, pools=pools, seeds=seeds, losses=losses)
+    cfg = TrainConfig(n=p.numel(), m=max(widths), steps=steps, batch=batch, lr=lr, warmup=warmup,
+                      final_lr_fraction=final_lr_fraction, log_every=log_every, progress=False, wide=True)
+    data = None if all(d is None for d in pools) else _PoolData(p, pools, cfg.batch)
+    res = train(p, gammas, cfg, seeds=seeds, widths=widths, data=data)
+    return WidthsResult(W=[res.W[k, :, :m].clone() for k, m in enumerate(widths)], b=res.b, widths=widths,
+                        gammas=gammas, pools=pools, seeds=seeds, losses=res.losses)
 
 
-def _batches(p: torch.Tensor, pool_x: dict, gens: list, batch: int) -> list:
-    """One sparse batch per model: a fresh draw, or rows picked at random from the model's pool."""
-    fresh = [k for k in range(len(gens)) if k not in pool_x]
-    drawn = dict(zip(fresh, sample_sparse_many(p.expand(len(fresh), p.numel()), batch,
-                                               [gens[k] for k in fresh]))) if fresh else {}
-    out = []
-    for k in range(len(gens)):
-        if k in drawn:
-            out.append(drawn[k])
-            continue
-        X = pool_x[k][torch.randint(pool_x[k].shape[0], (batch,), generator=gens[k])]
+class _PoolData:
+    """Batches for `train`: model k draws fresh ones, or (pools[k] = D) picks rows of D samples it drew once.
+
+    A model's pool is drawn at its first batch, from its own generator, so after its initialisation.
+    """
+
+    def __init__(self, p: torch.Tensor, pools: list, batch: int):
+        self.p, self.pools, self.batch, self.drawn = p, pools, batch, {}
+
+    def __call__(self, step: int, models: range, gens: list) -> list:
+        fresh = [j for j, k in enumerate(models) if self.pools[k] is None]
+        new = dict(zip(fresh, sample_sparse_many(self.p.expand(len(fresh), self.p.numel()), self.batch,
+                                                 [gens[j] for j in fresh]))) if fresh else {}
+        return [new[j] if j in new else self._from_pool(k, gens[j]) for j, k in enumerate(models)]
+
+    def _from_pool(self, k: int, gen: torch.Generator) -> SparseBatch:
+        if k not in self.drawn:
+            self.drawn[k] = sample_sparse_many(self.p.unsqueeze(0), self.pools[k], [gen])[0].to_dense()
+        pool = self.drawn[k]
+        X = pool[torch.randint(pool.shape[0], (self.batch,), generator=gen)]
         cols, rows = torch.nonzero(X.T, as_tuple=True)  # sorted by feature, then row, as the trainer expects
-        out.append(SparseBatch(rows=rows, cols=cols, values=X[rows, cols], batch=batch, n=X.shape[1]))
-    return out
+        return SparseBatch(rows=rows, cols=cols, values=X[rows, cols], batch=self.batch, n=X.shape[1])
 
 
 @torch.no_grad()

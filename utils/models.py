@@ -11,9 +11,15 @@ from . import _validate as check
 
 
 def init_params(n: int, m: int, generator: torch.Generator | None = None,
-                device: str | torch.device = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
-    """The paper's initialisation: W ~ N(0, 1/m) entrywise (n x m), b ~ N(0, 1) (n)."""
-    m, n = check.width(m, n)
+                device: str | torch.device = "cpu", wide: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """The paper's initialisation: W ~ N(0, 1/m) entrywise (n x m), b ~ N(0, 1) (n).
+
+    wide=True also allows m >= n (chapter 8's widths beyond the number of features).
+    """
+    if wide:
+        n, m = check.positive_int("n", n), check.positive_int("m", m)
+    else:
+        m, n = check.width(m, n)
     W = torch.randn(n, m, generator=generator, device=device) / math.sqrt(m)
     b = torch.randn(n, generator=generator, device=device)
     return W, b

@@ -1,6 +1,7 @@
 """Train one toy model, or K of them at once, with the paper's optimiser and schedule.
 
-`train` is the single entry point. K models of the same size (n, m) are held
+`train` is the single entry point (chapter 8's widths beyond n and the capstone's
+per-model settings call it too). K models of the same size (n, m) are held
 as stacked tensors W (K, n, m) and b (K, n); every step draws each model's own
 sparse batch, runs the forward and a hand-written backward pass for the whole
 stack, then applies the signed decay and Adam to the stack in one go. The
@@ -41,9 +42,13 @@ class TrainConfig:
     device: str = "cpu"
     log_every: int = 1
     progress: bool | None = None  # None: a bar unless running under pytest or COURSE_QUIET=1
+    wide: bool = False  # allow m >= n (chapter 8); the paper's models all have m < n
 
     def __post_init__(self):
-        self.m, self.n = check.width(self.m, self.n)
+        if self.wide:
+            self.m, self.n = check.positive_int("m", self.m), check.positive_int("n", self.n)
+        else:
+            self.m, self.n = check.width(self.m, self.n)
         self.steps = check.positive_int("steps", self.steps)
         self.batch = check.positive_int("batch", self.batch)
         self.log_every = check.positive_int("log_every", self.log_every)
@@ -107,28 +112,43 @@ def _as_stack(p: torch.Tensor, gammas, seeds, cfg: TrainConfig):
 
 
 class StackTrainer:
-    """K models of one size, stacked, advanced one optimisation step at a time.
+    """K models, stacked, advanced one optimisation step at a time (the course's one training loop).
 
     On CPU the stack is split between `workers` threads (default: one per
     torch thread), each running its models' sampling, forward and backward
-    passes on one core: the kernels here are too small to use two cores well
-    each, but independent models keep both busy. Every model's numbers are the
-    same however the stack is split (each uses its own generator and
-    single-threaded kernels). Decay and Adam then update the whole stack.
-    A stack that is not split (one model, or workers=1) runs on one core.
+    passes, decay and Adam on one core: the kernels here are too small to use
+    two cores well each, but independent models keep both busy. Every model's
+    numbers are the same however the stack is split (each uses its own
+    generator and single-threaded kernels). A stack that is not split (one
+    model, or workers=1) runs on one core. `train` explains widths, data, lr
+    and init, which let chapter 8 (`implications.train_widths`) and the
+    capstone (`capstone._train`) use this loop too.
     """
 
     def __init__(self, p: torch.Tensor, gamma: float | Sequence[float], config: TrainConfig | None = None,
-                 seeds: Sequence[int] | None = None, workers: int | None = None):
+                 seeds: Sequence[int] | None = None, workers: int | None = None,
+                 widths: Sequence[int] | None = None, data: Callable | None = None,
+                 lr: Callable[[int], float | torch.Tensor] | None = None, init: Callable | None = None):
         self.cfg = cfg = config or TrainConfig()
         p, gammas, self.seeds = _as_stack(p, gamma, seeds, cfg)
-        dev = torch.device(cfg.device)
-        self.gens = [torch.Generator(device=dev).manual_seed(s) for s in self.seeds]
-        inits = [init_params(cfg.n, cfg.m, g, dev) for g in self.gens]
-        self.W = torch.stack([w for w, _ in inits])
-        self.b = torch.stack([bb for _, bb in inits])
-        self.p, self.gammas = p.to(dev), gammas.to(dev)
         K = len(self.seeds)
+        dev = torch.device(cfg.device)
+        self.widths = _widths(widths, K, cfg)
+        self.gens = [torch.Generator(device=dev).manual_seed(s) for s in self.seeds]
+        # model k uses the first widths[k] columns; the rest are zero and get no update (see `_advance`)
+        self.W = torch.zeros(K, cfg.n, cfg.m, device=dev)
+        self.b = torch.empty(K, cfg.n, device=dev)
+        for k, (m, g) in enumerate(zip(self.widths, self.gens)):
+            if init is None:
+                self.W[k, :, :m], self.b[k] = init_params(cfg.n, m, g, dev, wide=cfg.wide)
+            else:
+                self.W[k, :, :m], self.b[k] = init(k, g)
+        self.mask = None
+        if min(self.widths) < cfg.m:
+            self.mask = (torch.arange(cfg.m, device=dev) < torch.tensor(self.widths, device=dev)[:, None])
+            self.mask = self.mask.float().unsqueeze(1)  # (K, 1, m)
+        self.data, self.lr = data, lr
+        self.p, self.gammas = p.to(dev), gammas.to(dev)
         if workers is None:
             workers = torch.get_num_threads() if dev.type == "cpu" else 1
         workers = max(1, min(K, check.positive_int("workers", workers)))
@@ -144,21 +164,50 @@ class StackTrainer:
         if workers > 1:
             self.pool = ThreadPoolExecutor(workers, initializer=torch.set_num_threads, initargs=(1,))
 
-    def _advance(self, i: int, lr: float, need_loss: bool):
+    def _advance(self, i: int, step: int, lr: float | torch.Tensor, need_loss: bool):
         """Worker i's whole step for its models: sample, gradients, decay, Adam; returns their losses."""
         sl = self.slices[i]
-        batches = sample_sparse_many(self.p[sl], self.cfg.batch, self.gens[sl])
-        loss, gW, gb = loss_and_grads(self.W[sl], self.b[sl], batches, need_loss, self.works[i])
-        signed_weight_decay_(self.W[sl], self.gammas[sl], lr)
+        if self.data is None:
+            batches = sample_sparse_many(self.p[sl], self.cfg.batch, self.gens[sl])
+        else:
+            batches = self.data(step, range(sl.start, sl.stop), self.gens[sl])
+        loss, gW, gb = self._grads(i, batches, need_loss)
+        if self.mask is not None:
+            gW.mul_(self.mask[sl])
+        if isinstance(lr, torch.Tensor):  # one rate per model: folded into the decay's gamma (same sign)
+            lr = lr[sl]
+            signed_weight_decay_(self.W[sl], self.gammas[sl] * lr, 1.0)
+        else:
+            signed_weight_decay_(self.W[sl], self.gammas[sl], lr)
         self.adams[i].update_([gW, gb], lr)
         return loss
+
+    def _grads(self, i: int, batches: list[SparseBatch], need_loss: bool):
+        """Loss and gradients of worker i's models, one call per batch size among them."""
+        sl, works = self.slices[i], self.works[i]
+        W, b = self.W[sl], self.b[sl]
+        sizes = sorted({sb.batch for sb in batches})
+        if len(sizes) == 1:
+            return loss_and_grads(W, b, batches, need_loss, works.setdefault(sizes[0], {}))
+        loss = torch.zeros(len(batches), device=W.device) if need_loss else None
+        gW, gb = torch.empty_like(W), torch.empty_like(b)
+        for size in sizes:
+            idx = [j for j, sb in enumerate(batches) if sb.batch == size]
+            part, gW[idx], gb[idx] = loss_and_grads(W[idx], b[idx], [batches[j] for j in idx], need_loss,
+                                                    works.setdefault(size, {}))
+            if need_loss:
+                loss[idx] = part
+        return loss, gW, gb
 
     def step(self, step: int, need_loss: bool = True) -> torch.Tensor | None:
         """Step number `step` (0-based) of the schedule: sample, gradients, decay, Adam."""
         cfg = self.cfg
-        lr = paper_lr(step, cfg.steps, cfg.lr, cfg.warmup, cfg.final_lr_fraction)
+        if self.lr is None:
+            lr = paper_lr(step, cfg.steps, cfg.lr, cfg.warmup, cfg.final_lr_fraction)
+        else:
+            lr = self.lr(step)
         if self.W.device.type != "cpu":
-            return self._advance(0, lr, need_loss)
+            return self._advance(0, step, lr, need_loss)
         # one core per worker (MKL's setting is global). One model alone runs on one core too: its
         # matrices are small, so a second OpenMP thread gains little and, on a busy machine, stalls
         # every step at a barrier (measured 16x slower under load)
@@ -166,9 +215,9 @@ class StackTrainer:
         torch.set_num_threads(1)
         try:
             if self.pool is None:
-                return self._advance(0, lr, need_loss)
+                return self._advance(0, step, lr, need_loss)
             n = len(self.slices)
-            losses = list(self.pool.map(self._advance, range(n), [lr] * n, [need_loss] * n))
+            losses = list(self.pool.map(self._advance, range(n), [step] * n, [lr] * n, [need_loss] * n))
             return torch.cat(losses) if need_loss else None
         finally:
             torch.set_num_threads(threads)
@@ -178,6 +227,20 @@ class StackTrainer:
         if self.pool is not None:
             self.pool.shutdown()
             self.pool = None
+
+
+def _widths(widths, K: int, cfg: TrainConfig) -> list[int]:
+    """Each model's width: cfg.m for all, or one per model, none above cfg.m (the stack's width)."""
+    if widths is None:
+        return [cfg.m] * K
+    widths = [check.positive_int("width", m) for m in widths]
+    if len(widths) != K:
+        raise ValueError(f"widths must give one width per model ({K}), got {len(widths)}")
+    if max(widths) != cfg.m:
+        raise ValueError(f"the largest of widths must be config.m = {cfg.m} (the stack's width), got {max(widths)}")
+    if not cfg.wide and max(widths) >= cfg.n:
+        raise ValueError(f"widths must be below n = {cfg.n} unless config.wide=True, got {max(widths)}")
+    return widths
 
 
 def _keep_freed_memory() -> None:
@@ -200,15 +263,25 @@ def _keep_freed_memory() -> None:
 
 
 def train(p: torch.Tensor, gamma: float | Sequence[float], config: TrainConfig | None = None,
-          seeds: Sequence[int] | None = None, on_step: Callable[[], None] | None = None) -> TrainResult:
+          seeds: Sequence[int] | None = None, on_step: Callable[[], None] | None = None,
+          widths: Sequence[int] | None = None, data: Callable | None = None,
+          lr: Callable[[int], float | torch.Tensor] | None = None, init: Callable | None = None) -> TrainResult:
     """Train K = len(gamma) (or len(p)) toy models at once; K = 1 trains one model.
 
     Model k uses its own generator seeded with seeds[k] (default config.seed + k)
     for its initialisation and then its data, so training it alone with the
     same seed gives the same model. on_step, if given, is called after every
     step (the sweep's progress bar uses it).
+
+    widths: one width per model (default config.m for all): the stack is config.m wide and
+    model k uses its first widths[k] columns (W[k, :, widths[k]:] stays 0). data: where each
+    step's batches come from, data(step, models, generators) -> one SparseBatch per model
+    (default: fresh draws from p with the models' own generators; chapter 8 passes finite
+    pools, the capstone a curriculum and smaller batches). lr: the learning rate at each
+    step, lr(step) -> a number or one per model (default: the paper's schedule from config).
+    init: init(k, generator) -> (W_k, b_k), model k's starting point (default: the paper's).
     """
-    t = StackTrainer(p, gamma, config, seeds)
+    t = StackTrainer(p, gamma, config, seeds, widths=widths, data=data, lr=lr, init=init)
     cfg = t.cfg
     losses = torch.empty(len(t.seeds), cfg.steps // cfg.log_every, device=t.W.device)
     bar = _progress_bar(cfg, len(t.seeds))
