@@ -181,7 +181,7 @@ def _course() -> Preset:
                   f"(alpha=1, s in 0.25..1) at gamma = +-1; alpha=1 at gamma = +-1 again with "
                   f"{L} steps, which showed that {S} steps are too few for the strong regime's exponent, "
                   f"so the strong curves (gamma = -1, -0.5) with alpha <= 1 are trained for {L} steps too "
-                  f"(about 85 minutes on 2 cores)", n=1000, batch=2048, groups=tuple(groups))
+                  f"(about 84 minutes on 2 cores)", n=1000, batch=2048, groups=tuple(groups))
 
 
 def _quick() -> Preset:
