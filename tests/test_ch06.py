@@ -133,10 +133,6 @@ def flip_ok(gammas, phis):
     return float("nan")
 
 
-def predict_ok(alpha, gamma):
-    return 1.0 if gamma < 0 else max(alpha - 1, 0.0)
-
-
 def widen_ok(loss, m_old, m_new, alpha_m=1.0):
     return loss * (m_old / m_new) ** alpha_m
 
@@ -148,7 +144,6 @@ def gap_ok(n, m):
 @pytest.mark.parametrize("check, fn", [
     (checks.check_fit_exponent, fit_ok),
     (checks.check_flip_gamma, flip_ok),
-    (checks.check_predicted_exponent, predict_ok),
     (checks.check_widening, widen_ok),
     (checks.check_floor_gap, gap_ok),
 ])
@@ -180,10 +175,6 @@ WRONG = [
     (checks.check_flip_gamma, lambda g, p: next((a + g[i + 1]) / 2 for i, (a, b, c) in enumerate(zip(g, p, p[1:]))
                                                 if b >= 0.5 > c), "midpoint"),
     (checks.check_flip_gamma, lambda g, p: flip_ok(g, p) if not math.isnan(flip_ok(g, p)) else g[-1], "nan"),
-    (checks.check_predicted_exponent, lambda a, g: 1.0 if g < 0 else a - 1, "negative exponent"),
-    (checks.check_predicted_exponent, lambda a, g: 1.0 if g < 0 else a, "m^(1 - alpha)"),
-    (checks.check_predicted_exponent, lambda a, g: max(a - 1, 0.0), "strong superposition"),
-    (checks.check_predicted_exponent, lambda a, g: 1.0 if g > 0 else max(a - 1, 0.0), "which sign"),
     (checks.check_widening, lambda L, m0, m1, a=1.0: L * (m1 / m0) ** a, "grows"),
     (checks.check_widening, lambda L, m0, m1, a=1.0: L * m0 / m1, "power"),
     (checks.check_widening, lambda L, m0, m1, a=1.0: L * (m0 / m1) * a, "not a factor"),
@@ -200,7 +191,7 @@ def test_typical_mistakes_get_a_targeted_message(check, fn, hint):
     assert hint in str(err.value)
 
 
-@pytest.mark.parametrize("check", [checks.check_fit_exponent, checks.check_flip_gamma, checks.check_predicted_exponent,
+@pytest.mark.parametrize("check", [checks.check_fit_exponent, checks.check_flip_gamma,
                                    checks.check_widening, checks.check_floor_gap])
 def test_unsolved_stub_says_not_implemented(check):
     with pytest.raises(AssertionError, match="not implemented yet"):

@@ -312,7 +312,7 @@ import math  # noqa: E402
 
 
 def _toy_loop(relu=True, decay_b=False, sign=1, decay_after=False, warmup_used=True, schedule=True,
-              decay_lr="eta", zero_grad=True, b_first=False, decay=None):
+              decay_lr="eta", zero_grad=True, b_first=False, values_first=False, decay=None):
     """train_toy as a learner writes it, correct with the defaults; each flag is one typical mistake."""
     decay = decay or decay_ok
 
@@ -335,7 +335,11 @@ def _toy_loop(relu=True, decay_b=False, sign=1, decay_after=False, warmup_used=T
                 eta = 0.05 * lr + 0.95 * lr * 0.5 * (1 + math.cos(math.pi * (s - w0) / (steps - w0)))
             for group in opt.param_groups:
                 group["lr"] = eta
-            x = sample_ok(p, batch, generator)
+            if values_first:  # the same law of x from other random numbers: the check cannot replay it
+                u = 2 * torch.rand(batch, n, generator=generator)
+                x = (torch.rand(batch, n, generator=generator) < p).float() * u
+            else:
+                x = sample_ok(p, batch, generator)
             z = x @ W @ W.T + b
             loss = ((torch.relu(z) if relu else z) - x).pow(2).mean()
             if zero_grad:
@@ -418,14 +422,66 @@ def test_train_toy_reference_loop_passes(capsys):
     (dict(sign=-1), "wrong sign"),
     (dict(relu=False), "ReLU"),
     (dict(zero_grad=False), "zero_grad"),
-    (dict(decay_b=True, decay=_decay_any_shape), "decay also acts on b"),
-], ids=["right", "sign", "relu", "zero_grad", "decay_b"])
-def test_train_toy_outcome_alone_names_the_large_mistakes(flags, message, capsys):
-    fn = _toy_loop(b_first=True, **flags)
+    (dict(decay_b=True, decay=_decay_any_shape), "off utils.train's"),
+    (dict(warmup_used=False), "off utils.train's"),
+    (dict(b_first=True), "W, then b"),
+], ids=["right", "sign", "relu", "zero_grad", "decay_b", "no_warmup", "b_first"])
+def test_train_toy_outcome_alone_catches_what_moves_the_loss(flags, message, capsys):
+    fn = _toy_loop(values_first=True, **flags)
     if message is None:
         checks.check_train_toy(fn)
-        assert "\u2714" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert "\u2714" in out and "step by step" not in out
     else:
-        with pytest.raises(AssertionError, match=re.escape(message)) as err:
+        with pytest.raises(AssertionError, match=re.escape(message)):
             checks.check_train_toy(fn)
-        assert "could not be replayed" in str(err.value)
+
+
+# ---------------------------------------------------------------- exercise 6.2: the 1/m law from your own models
+
+def _sweep_with_utils(scale=1.0, gamma_used=None, steps=None):
+    """width_sweep answered with utils.train on the check's seed (a stand-in for the learner's loop), or a mistake."""
+    import numpy as np
+
+    from utils import data, fits, metrics
+    from utils.train import TrainConfig, train
+
+    def width_sweep(widths, gamma, seed):
+        s = checks.SWEEP_RUN
+        p = data.power_law(s["n"], s["alpha"])
+        losses = []
+        for m in widths:
+            cfg = TrainConfig(n=s["n"], m=m, steps=steps or s["steps"], batch=s["batch"], warmup=s["warmup"],
+                              log_every=s["steps"], progress=False)
+            run = train(p, gamma if gamma_used is None else gamma_used, cfg, seeds=[seed])
+            gen = torch.Generator().manual_seed(seed + 1)
+            losses.append(scale * metrics.test_loss(run.W, run.b, p, batch=20_000, generator=gen).item())
+        return fits.fit_power_law(np.array(widths, float), np.array(losses)).exponent, losses
+    return width_sweep
+
+
+def test_width_sweep_answer_must_be_the_fit_of_its_own_losses():
+    with pytest.raises(AssertionError, match="not the log-log fit of your own losses"):
+        checks.check_width_sweep(lambda widths, gamma, seed: (1.0, [0.01, 0.006, 0.003, 0.002]))
+    with pytest.raises(AssertionError, match="one per width"):
+        checks.check_width_sweep(lambda widths, gamma, seed: (1.0, [0.01, 0.006]))
+    with pytest.raises(AssertionError, match="not implemented yet"):
+        checks.check_width_sweep(_stub)
+
+
+@pytest.mark.slow
+def test_width_sweep_passes_models_trained_the_same_way(capsys):
+    checks.check_width_sweep(_sweep_with_utils())
+    out = capsys.readouterr().out
+    assert "\u2714" in out and "alpha_m: yours" in out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fn, message", [
+    (_sweep_with_utils(scale=200.0), "mean over the batch AND the features"),
+    (_sweep_with_utils(steps=5), "times utils.train's"),  # models barely trained
+    (_sweep_with_utils(gamma_used=1.0), "times utils.train's"),  # weak superposition instead of strong
+])
+def test_width_sweep_mistakes_break_the_tolerance(fn, message):
+    with pytest.raises(AssertionError, match=re.escape(message)):
+        checks.check_width_sweep(fn)
