@@ -485,3 +485,50 @@ def test_width_sweep_passes_models_trained_the_same_way(capsys):
 def test_width_sweep_mistakes_break_the_tolerance(fn, message):
     with pytest.raises(AssertionError, match=re.escape(message)):
         checks.check_width_sweep(fn)
+
+
+# ---------------------------------------------------------------- exercise 8.5: a sparse dictionary
+
+def _dictionary(relu=True, l1_used=True, normalise=True, skip_zero=True):
+    """train_dictionary as a learner writes it, correct with the defaults; each flag is one mistake."""
+    def train_dictionary(h, atoms, l1, steps, lr, batch, generator):
+        rows = h[h.norm(dim=1) > 0] if skip_zero else h
+        start = rows[torch.randint(len(rows), (atoms,), generator=generator)]
+        D = (start / start.norm(dim=1, keepdim=True)).requires_grad_()
+        E = D.detach().clone().requires_grad_()
+        c = torch.zeros(atoms, requires_grad=True)
+        opt = torch.optim.Adam([D, E, c], lr=lr)
+        for _ in range(steps):
+            x = h[torch.randint(len(h), (batch,), generator=generator)]
+            z = x @ E.T + c
+            f = torch.relu(z) if relu else z
+            penalty = l1 * f.abs().sum(1).mean() if l1_used else 0.0
+            loss = ((f @ (D / D.norm(dim=1, keepdim=True)) - x) ** 2).sum(1).mean() + penalty
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return (D / D.norm(dim=1, keepdim=True)).detach() if normalise else D.detach() * 2
+    return train_dictionary
+
+
+@pytest.mark.slow
+def test_sparse_dictionary_reference_passes(capsys):
+    checks.check_sparse_dictionary(_dictionary())
+    assert "\u2714" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("flags, message", [
+    (dict(relu=False), "ReLU"),
+    (dict(l1_used=False), "L1 penalty"),
+    (dict(normalise=False), "length 1"),
+    (dict(skip_zero=False), "NaN"),
+])
+def test_sparse_dictionary_mistakes_get_a_message(flags, message):
+    with pytest.raises(AssertionError, match=re.escape(message)):
+        checks.check_sparse_dictionary(_dictionary(**flags))
+
+
+def test_sparse_dictionary_stub_says_not_implemented():
+    with pytest.raises(AssertionError, match="not implemented yet"):
+        checks.check_sparse_dictionary(_stub)

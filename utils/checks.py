@@ -1633,6 +1633,67 @@ def check_compute_optimal(fn: Callable, seed: int | None = None) -> None:
     _passed("compute_optimal: width 1, depth 1, time 1/3 give loss ~ N^-1/3 and C^-1/6, and the general formula holds.")
 
 
+#: Exercise 8.5: a sparse dictionary of the hidden vectors of chapter 8's strong model (n = 100, m = 10).
+DICTIONARY_RUN = dict(n=100, m=10, alpha=1.0, steps=1500, batch=512, warmup=150, samples=20_000,
+                      atoms=100, l1=1.0, dict_steps=1500, lr=1e-2, dict_batch=512)
+#: Least numbers of the 10 and the 30 most frequent features whose direction must be matched by an atom
+#: (cosine > 0.9). Measured on three strong models (seeds 0-2): utils.implications.sparse_dictionary
+#: recovers 10 and 23-28 (4 dictionary seeds each), the loop of the exercise's answer 10 and 20-25
+#: (2 seeds each); without the L1 penalty 3-6 and 3-9, with codes that skip the ReLU 4-8 and 6-15.
+DICTIONARY_MIN_RECOVERED = {10: 9, 30: 17}
+
+
+@functools.lru_cache(maxsize=4)
+def _strong_hidden(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """W of a strong model (utils.train, gamma = -1) and the hidden vectors h = x W of fresh samples."""
+    from .train import TrainConfig, train
+
+    s = DICTIONARY_RUN
+    p = data.power_law(s["n"], s["alpha"])
+    cfg = TrainConfig(n=s["n"], m=s["m"], steps=s["steps"], batch=s["batch"], warmup=s["warmup"],
+                      log_every=s["steps"], progress=False)
+    W = train(p, -1.0, cfg, seeds=[seed]).W[0]
+    return W, data.sample_dense(p, s["samples"], _rng(seed + 2)) @ W
+
+
+def check_sparse_dictionary(fn: Callable, seed: int | None = None) -> None:
+    """Exercise: train_dictionary(h, atoms, l1, steps, lr, batch, generator) -> unit-norm atoms (atoms, m)."""
+    from .geometry import single_thread
+    from .implications import best_match, sparse_dictionary
+
+    seed, s = variant_seed(seed), DICTIONARY_RUN
+    with single_thread():
+        W, h = _strong_hidden(seed)
+        out = _call(fn, h.clone(), s["atoms"], s["l1"], s["dict_steps"], s["lr"], s["dict_batch"], _rng(seed),
+                    what="train_dictionary")
+        atoms = _as_tensor(out, "train_dictionary")
+        if atoms.shape != (s["atoms"], s["m"]):
+            raise AssertionError(f"expected the atoms as a ({s['atoms']}, {s['m']}) tensor, one unit direction of "
+                                 f"the hidden space per row; got shape {tuple(atoms.shape)}")
+        if not torch.isfinite(atoms).all():
+            raise AssertionError("some atoms are NaN: did an atom start at a hidden vector of length 0 (a sample "
+                                 "with no active feature)? Start the atoms at non-zero hidden vectors.")
+        norms = atoms.norm(dim=1)
+        if not torch.allclose(norms, torch.ones_like(norms), atol=1e-3):
+            raise AssertionError(f"the atoms should have length 1, got lengths from {norms.min():.3g} to "
+                                 f"{norms.max():.3g}: divide each row of the decoder by its norm.")
+        ref = best_match(W, sparse_dictionary(h, atoms=s["atoms"], l1=s["l1"], steps=s["dict_steps"],
+                                              lr=s["lr"], batch=s["dict_batch"], seed=seed).atoms)
+    got = best_match(W, atoms)
+    counts = {k: (int((got[:k] > 0.9).sum()), int((ref[:k] > 0.9).sum())) for k in (10, 30, s["n"])}
+    report = "; ".join(f"top {k}: {a} (utils: {b})" for k, (a, b) in counts.items())
+    report = f"features whose direction an atom matches (cosine > 0.9): {report}"
+    low = [k for k, least in DICTIONARY_MIN_RECOVERED.items() if counts[k][0] < least]
+    if low:
+        k = low[0]
+        raise AssertionError(f"your dictionary matches only {counts[k][0]} of the {k} most frequent features "
+                             f"(at least {DICTIONARY_MIN_RECOVERED[k]} expected).\n  {report}\nLikely cause: the "
+                             "codes must be sparse and non-negative, f = ReLU(x E^T + c), and the loss must "
+                             "include the L1 penalty l1 * f.sum(1).mean(); without either, the atoms spread "
+                             "over mixtures of features instead of single ones.")
+    _passed(f"train_dictionary finds the frequent features.\n  {report}")
+
+
 # ---- capstone
 
 def score_capstone(submission, seed: int = 0, pass_mark: float | None = None, quiet: bool = False):
