@@ -51,11 +51,11 @@ def finite_float(name: str, value: Any, low: float | None = None, high: float | 
     return value
 
 
-def width(m: Any, n: Any) -> tuple[int, int]:
-    """Check the toy model's sizes: 1 <= m < n."""
+def width(m: Any, n: Any, wide: bool = False) -> tuple[int, int]:
+    """Check the toy model's sizes: 1 <= m < n (wide=True: any m >= 1, chapter 8's widths beyond n)."""
     n = positive_int("n", n)
     m = positive_int("m", m)
-    if m >= n:
+    if m >= n and not wide:
         raise ValueError(f"m must be smaller than n (the model stores n features in m < n dimensions), got m={m}, n={n}")
     return m, n
 

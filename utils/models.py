@@ -16,10 +16,7 @@ def init_params(n: int, m: int, generator: torch.Generator | None = None,
 
     wide=True also allows m >= n (chapter 8's widths beyond the number of features).
     """
-    if wide:
-        n, m = check.positive_int("n", n), check.positive_int("m", m)
-    else:
-        m, n = check.width(m, n)
+    m, n = check.width(m, n, wide)
     W = torch.randn(n, m, generator=generator, device=device) / math.sqrt(m)
     b = torch.randn(n, generator=generator, device=device)
     return W, b
